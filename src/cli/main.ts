@@ -1,0 +1,194 @@
+/**
+ * @module cli/main
+ * The `puhui` command. stdout carries only each command's result (single-line JSON with --json);
+ * logs, progress and the embedded database's chatter go to stderr. Exit 0 on success, 1 with a
+ * one-line reason on stderr otherwise. Commands work on the same data directory whether or not a
+ * server is running (the embedded server is shared through its lock; see db/embedded.ts).
+ */
+import { Command, CommanderError, Option } from 'commander'
+import { createApiKey, createTenant, createUser, findTenantIdBySlug, revokeApiKey, roles, systemActor, type Role } from '../access/index.ts'
+import { loadConfig } from '../config.ts'
+import { systemClock } from '../core/clock.ts'
+import { uuidv7Source } from '../core/ids.ts'
+import { inTenant, openDatabase, type Database } from '../db/database.ts'
+import { migrate, readMigrations } from '../db/migrate.ts'
+import { createLogger } from '../log.ts'
+import { describeStart, startServer } from '../server.ts'
+import { version } from '../version.ts'
+import { startProgress } from './progress.ts'
+
+class CliError extends Error {}
+
+function print(value: unknown, json: boolean, human: string): void {
+  process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${human}\n`)
+}
+
+async function withDatabase<T>(fn: (database: Database) => Promise<T>): Promise<T> {
+  const config = loadConfig()
+  const database = await openDatabase(config, createLogger(config.logLevel))
+  try {
+    return await fn(database)
+  } finally {
+    await database.close()
+  }
+}
+
+async function tenantIdOrThrow(database: Database, slug: string): Promise<string> {
+  const id = await findTenantIdBySlug(database.db, slug)
+  if (id === undefined) throw new CliError(`no tenant with slug "${slug}"`)
+  return id
+}
+
+async function readPasswordFromStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+}
+
+const roleOption = () => new Option('--role <role>', 'role').choices(roles).makeOptionMandatory()
+
+export function buildCli(): Command {
+  const program = new Command('puhui')
+    .description('Puhui (普惠): online credit for small and micro businesses')
+    .version(version)
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (text) => process.stdout.write(text), writeErr: (text) => process.stderr.write(text) })
+
+  program
+    .command('serve')
+    .description('start the server, API docs and web console (PORT, default 3000), with the embedded database unless DATABASE_URL is set')
+    .action(async () => {
+      const config = loadConfig()
+      const log = createLogger(config.logLevel)
+      const server = await startServer(config, log)
+      process.stdout.write(`${describeStart(server)}\n`)
+      const shutdown = (signal: string) => {
+        log.info({ signal }, 'shutting down')
+        server.stop().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            log.error({ err: error }, 'shutdown failed')
+            process.exit(1)
+          },
+        )
+      }
+      process.once('SIGINT', shutdown)
+      process.once('SIGTERM', shutdown)
+    })
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations (also done on every start)')
+    .option('--json', 'print {"applied":[…],"current":…}')
+    .action(async (options: { json?: boolean }) => {
+      const config = loadConfig()
+      const database = await openDatabase(config, createLogger(config.logLevel), { migrate: false })
+      try {
+        const migrations = readMigrations()
+        const progress = startProgress('migrating', migrations.length)
+        const result = await migrate(database.url, migrations)
+        progress.tick(migrations.length)
+        progress.stop()
+        print(result, options.json === true, result.applied.length === 0 ? `up to date at ${result.current}` : `applied ${result.applied.join(', ')}`)
+      } finally {
+        await database.close()
+      }
+    })
+
+  const tenant = program.command('tenant').description('manage tenants')
+  tenant
+    .command('create')
+    .description('create a tenant')
+    .requiredOption('--slug <slug>', 'short unique name, [a-z0-9-]')
+    .requiredOption('--name <name>', 'display name')
+    .option('--time-zone <tz>', 'IANA time zone of the business date', 'Asia/Shanghai')
+    .option('--business-date <date>', 'initial business date YYYY-MM-DD (default: today in the time zone)')
+    .option('--json', 'print the tenant as JSON')
+    .action(async (options: { slug: string; name: string; timeZone: string; businessDate?: string; json?: boolean }) => {
+      if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(options.slug)) throw new CliError('--slug must be 2-63 characters of a-z, 0-9 and -, starting with a letter or digit')
+      if (options.businessDate !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(options.businessDate)) throw new CliError('--business-date must be YYYY-MM-DD')
+      await withDatabase(async (database) => {
+        const result = await createTenant(
+          { db: database.db, clock: systemClock, ids: uuidv7Source },
+          { slug: options.slug, name: options.name, timeZone: options.timeZone, ...(options.businessDate === undefined ? {} : { businessDate: options.businessDate }) },
+        )
+        if (result.status !== 'ok') throw new CliError(`tenant slug "${options.slug}" is taken`)
+        print(result.value, options.json === true, `created tenant ${result.value.slug} (${result.value.id})`)
+      })
+    })
+
+  const user = program.command('user').description('manage users')
+  user
+    .command('create')
+    .description('create a user who can log in to the console')
+    .requiredOption('--tenant <slug>', 'tenant slug')
+    .requiredOption('--email <email>', 'login email')
+    .addOption(roleOption())
+    .option('--name <name>', 'display name (default: the email)')
+    .option('--password-stdin', 'read the password from stdin (otherwise one is generated and printed)')
+    .option('--enterprise <id>', 'enterprise the user acts for (required for borrowers)')
+    .option('--json', 'print {"id","email","tenant","role","password"?} as JSON')
+    .action(async (options: { tenant: string; email: string; role: Role; name?: string; passwordStdin?: boolean; enterprise?: string; json?: boolean }) => {
+      const generated = options.passwordStdin === true ? undefined : (await import('node:crypto')).randomBytes(12).toString('base64url')
+      const password = generated ?? (await readPasswordFromStdin())
+      await withDatabase(async (database) => {
+        const tenantId = await tenantIdOrThrow(database, options.tenant)
+        const result = await inTenant(database.db, tenantId, (trx) =>
+          createUser(trx, { clock: systemClock, ids: uuidv7Source }, { tenantId, actor: systemActor, email: options.email, displayName: options.name ?? options.email, role: options.role, password, enterpriseId: options.enterprise ?? null }),
+        )
+        if (result.status !== 'ok') throw new CliError(`${result.status}${result.detail === undefined ? '' : `: ${result.detail}`}`)
+        const out = { id: result.value.id, email: result.value.email, tenant: options.tenant, role: result.value.role, ...(generated === undefined ? {} : { password: generated }) }
+        print(out, options.json === true, `created user ${out.email} (${out.role})${generated === undefined ? '' : `, password: ${generated}`}`)
+      })
+    })
+
+  const apikey = program.command('apikey').description('manage API keys')
+  apikey
+    .command('create')
+    .description('create an API key (shown once)')
+    .requiredOption('--tenant <slug>', 'tenant slug')
+    .addOption(roleOption())
+    .option('--name <name>', 'what the key is for', 'cli')
+    .option('--enterprise <id>', 'enterprise the key acts for (required for borrowers)')
+    .option('--json', 'print {"id","key","tenant","role"} as JSON')
+    .action(async (options: { tenant: string; role: Role; name: string; enterprise?: string; json?: boolean }) => {
+      await withDatabase(async (database) => {
+        const tenantId = await tenantIdOrThrow(database, options.tenant)
+        const result = await inTenant(database.db, tenantId, (trx) =>
+          createApiKey(trx, { clock: systemClock, ids: uuidv7Source }, { tenantId, actor: systemActor, name: options.name, role: options.role, enterpriseId: options.enterprise ?? null }),
+        )
+        if (result.status !== 'ok') throw new CliError(result.status)
+        print({ id: result.value.id, key: result.value.key, tenant: options.tenant, role: result.value.role }, options.json === true, result.value.key)
+      })
+    })
+  apikey
+    .command('revoke')
+    .description('revoke an API key')
+    .requiredOption('--tenant <slug>', 'tenant slug')
+    .requiredOption('--id <id>', 'API key id')
+    .option('--json', 'print the revoked key as JSON')
+    .action(async (options: { tenant: string; id: string; json?: boolean }) => {
+      await withDatabase(async (database) => {
+        const tenantId = await tenantIdOrThrow(database, options.tenant)
+        const result = await inTenant(database.db, tenantId, (trx) => revokeApiKey(trx, { clock: systemClock, ids: uuidv7Source }, { tenantId, actor: systemActor, id: options.id }))
+        if (result.status !== 'ok') throw new CliError(`no API key ${options.id} in tenant ${options.tenant}`)
+        print({ id: result.value.id, revokedAt: result.value.revokedAt }, options.json === true, `revoked ${result.value.id}`)
+      })
+    })
+
+  return program
+}
+
+export async function runCli(argv: string[]): Promise<void> {
+  const program = buildCli().exitOverride()
+  try {
+    await program.parseAsync(argv)
+  } catch (error) {
+    if (error instanceof CommanderError) process.exit(error.exitCode)
+    const message = error instanceof Error ? error.message : String(error)
+    process.stderr.write(`puhui: ${message.split('\n')[0]}\n`)
+    process.exit(1)
+  }
+}
+
+await runCli(process.argv)

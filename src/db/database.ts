@@ -1,0 +1,127 @@
+/**
+ * @module db/database
+ * Opens PostgreSQL: the server named by DATABASE_URL, or Puhui's own embedded server. Migrates, then
+ * gives a Kysely instance whose connections run as the `puhui_app` role (so row-level security and the
+ * append-only grants apply). Driver type conversion lives here and nowhere else.
+ */
+import { CompiledQuery, Kysely, PostgresDialect, sql, type Transaction } from 'kysely'
+import pg from 'pg'
+import type { Logger } from 'pino'
+import type { Config } from '../config.ts'
+import { openEmbeddedServer, type EmbeddedServer } from './embedded.ts'
+import { migrate } from './migrate.ts'
+import type { DB } from './schema.ts'
+
+export type Tx = Transaction<DB>
+export type Database = {
+  readonly db: Kysely<DB>
+  /** Connection string of the migrating (owner) user; tests clone databases through it. */
+  readonly url: string
+  readonly embedded: EmbeddedServer | undefined
+  close(): Promise<void>
+}
+
+const oid = { int8: 20, int8Array: 1016, numeric: 1700, numericArray: 1231, date: 1082, dateArray: 1182 } as const
+const defaultParser = (id: number) => pg.types.getTypeParser(id, 'text') as (text: string) => unknown
+const parseArrayOf = (arrayOid: number, each: (text: string) => unknown) => (text: string) =>
+  (defaultParser(arrayOid)(text) as (string | null)[]).map((value) => (value === null ? null : each(value)))
+
+/**
+ * The one place where database text becomes JS values. int8 → bigint (minor units never pass through
+ * a float); numeric → the exact decimal string (rates go to decimal.js); date → 'YYYY-MM-DD' (a
+ * calendar date has no time zone: the driver's default would make it a local-midnight Date).
+ */
+const parsers = new Map<number, (text: string) => unknown>([
+  [oid.int8, (text) => BigInt(text)],
+  [oid.int8Array, parseArrayOf(oid.int8Array, (text) => BigInt(text))],
+  [oid.numeric, (text) => text],
+  [oid.numericArray, parseArrayOf(oid.numericArray, (text) => text)],
+  [oid.date, (text) => text],
+  [oid.dateArray, parseArrayOf(oid.dateArray, (text) => text)],
+])
+export const pgTypes = {
+  getTypeParser: ((id: number, format?: string) =>
+    format === 'binary' ? pg.types.getTypeParser(id, 'binary') : (parsers.get(id) ?? defaultParser(id))) as typeof pg.types.getTypeParser,
+}
+
+export const appRole = 'puhui_app'
+
+/** A Kysely instance over `url` whose every connection acts as the application role. */
+export function createKysely(url: string, poolMax: number): Kysely<DB> {
+  const pool = new pg.Pool({ connectionString: url, max: poolMax, types: pgTypes, application_name: 'puhui' })
+  return new Kysely<DB>({
+    dialect: new PostgresDialect({
+      pool,
+      onCreateConnection: async (connection) => {
+        await connection.executeQuery(CompiledQuery.raw(`set role ${appRole}`))
+      },
+    }),
+  })
+}
+
+/** Runs `fn` in one transaction scoped to `tenantId`: row-level security shows it that tenant only. */
+export async function inTenant<T>(db: Kysely<DB>, tenantId: string, fn: (trx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await sql`select set_config('puhui.tenant_id', ${tenantId}, true)`.execute(trx)
+    return fn(trx)
+  })
+}
+
+export async function ensureDatabase(serverUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl })
+  await client.connect()
+  try {
+    const found = await client.query('select 1 from pg_database where datname = $1', [name])
+    if (found.rowCount === 0) {
+      await client.query(`create database "${name}"`).catch((error: { code?: string }) => {
+        if (error.code !== '42P04') throw error // duplicate_database: another process won the race
+      })
+    }
+  } finally {
+    await client.end()
+  }
+}
+
+export function withDatabaseName(url: string, name: string): string {
+  const parsed = new URL(url)
+  parsed.pathname = `/${name}`
+  return parsed.toString()
+}
+
+export type OpenOptions = { migrate?: boolean; fsync?: boolean }
+
+export async function openDatabase(config: Config, log: Logger, options: OpenOptions = {}): Promise<Database> {
+  let embedded: EmbeddedServer | undefined
+  let url: string
+  if (config.databaseUrl !== undefined) {
+    url = config.databaseUrl
+  } else {
+    embedded = await openEmbeddedServer({ dataDir: config.dataDir, log, osUser: config.pgOsUser, ...(options.fsync === undefined ? {} : { fsync: options.fsync }) })
+    try {
+      await ensureDatabase(embedded.url, 'puhui')
+    } catch (error) {
+      await embedded.release()
+      throw error
+    }
+    url = withDatabaseName(embedded.url, 'puhui')
+  }
+  try {
+    if (options.migrate !== false) {
+      const result = await migrate(url)
+      if (result.applied.length > 0) log.info({ applied: result.applied }, 'migrations applied')
+    }
+  } catch (error) {
+    await embedded?.release()
+    throw error
+  }
+  const db = createKysely(url, config.dbPoolMax)
+  return {
+    db,
+    url,
+    embedded,
+    async close() {
+      await db.destroy()
+      await embedded?.release()
+    },
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * @module http/problem
+ * Every error code the HTTP API can answer with, its HTTP status, and what it means and how to resolve
+ * it: the one table. Bodies are RFC 9457 `application/problem+json` with our stable `code`.
+ * `docs/errors.md` is generated from this table (`node scripts/gen-errors-doc.ts`) and a test keeps
+ * the two equal. Adding a code without its status, meaning and resolution fails to compile.
+ */
+import { Type, type Static } from 'typebox'
+
+type Entry = { status: number; title: string; meaning: string; resolve: string }
+
+export const problemCatalog = {
+  malformed_json: { status: 400, title: 'Malformed JSON', meaning: 'The request body is not valid JSON (or is empty where JSON is required).', resolve: 'Send a well-formed JSON document with `Content-Type: application/json`.' },
+  unknown_field: { status: 400, title: 'Unknown field', meaning: 'The body or query names a field the route does not define; nothing was changed.', resolve: 'Remove the field; `errors[].path` names it. Check the OpenAPI document at /openapi.json.' },
+  missing_field: { status: 400, title: 'Missing field', meaning: 'A required field is absent.', resolve: 'Add the field named in `errors[].path`.' },
+  wrong_type: { status: 400, title: 'Wrong type', meaning: 'A field has the wrong JSON type (e.g. a number where a string is required; amounts are strings).', resolve: 'Send the type the schema names; `errors[]` lists each field.' },
+  invalid_field: { status: 400, title: 'Invalid field', meaning: 'A field has the right type but an invalid value (pattern, range, enumeration, format).', resolve: 'Correct the value described in `errors[].message`.' },
+  invalid_schedule_spec: { status: 400, title: 'Invalid schedule specification', meaning: 'A loan schedule specification is inconsistent or out of range.', resolve: 'Fix the field named in `errors[].path`; see docs/schedules.md.' },
+  idempotency_key_invalid: { status: 400, title: 'Invalid Idempotency-Key', meaning: 'The Idempotency-Key header is empty, longer than 255 characters or not printable ASCII.', resolve: 'Send a unique printable key per logical operation, e.g. a UUID.' },
+  unauthenticated: { status: 401, title: 'Not authenticated', meaning: 'No valid credential: no API key (`Authorization: Bearer …`) and no session cookie, or one that is unknown.', resolve: 'Send a valid API key, or log in through POST /v1/auth/login.' },
+  invalid_credentials: { status: 401, title: 'Invalid credentials', meaning: 'The tenant, email or password is wrong, or the user is disabled.', resolve: 'Check the tenant slug, email and password.' },
+  api_key_revoked: { status: 401, title: 'API key revoked', meaning: 'The API key was revoked by an administrator.', resolve: 'Ask an administrator of the tenant for a new key.' },
+  session_expired: { status: 401, title: 'Session expired', meaning: 'The console session is older than its lifetime.', resolve: 'Log in again.' },
+  forbidden: { status: 403, title: 'Forbidden', meaning: 'The caller is authenticated but its role may not use this route.', resolve: 'Use a key or user with one of the roles listed in `detail` (see the route in /docs).' },
+  csrf_token_invalid: { status: 403, title: 'CSRF token missing or invalid', meaning: 'A state-changing request authenticated by the session cookie lacked the `X-CSRF-Token` header of that session.', resolve: 'Send the `csrfToken` returned by login (or GET /v1/me) in the `X-CSRF-Token` header.' },
+  not_found: { status: 404, title: 'Not found', meaning: 'No such resource in your tenant (resources of other tenants, or outside your scope, are reported the same way).', resolve: 'Check the id; list the collection to find it.' },
+  route_not_found: { status: 404, title: 'Route not found', meaning: 'No route matches this method and path.', resolve: 'See /openapi.json or /docs for the routes.' },
+  request_timeout: { status: 408, title: 'Request timeout', meaning: 'The request body did not arrive in time.', resolve: 'Retry; send the body promptly.' },
+  idempotency_request_in_flight: { status: 409, title: 'Request with this Idempotency-Key in progress', meaning: 'A request with the same Idempotency-Key is still being processed.', resolve: 'Wait and retry with the same key: you will get its stored response.' },
+  tenant_slug_taken: { status: 409, title: 'Tenant slug taken', meaning: 'Another tenant already uses this slug.', resolve: 'Choose another slug.' },
+  email_taken: { status: 409, title: 'Email taken', meaning: 'A user of this tenant already has this email.', resolve: 'Use another email, or update the existing user.' },
+  uscc_taken: { status: 409, title: 'Credit code already registered', meaning: 'An enterprise of this tenant already has this unified social credit code.', resolve: 'Use the existing enterprise.' },
+  body_too_large: { status: 413, title: 'Body too large', meaning: 'The request body exceeds the route limit (1 MiB; 4 MiB for batch routes).', resolve: 'Send smaller bodies or split the batch.' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type', meaning: 'The Content-Type is not one the route accepts.', resolve: 'Send `Content-Type: application/json`.' },
+  idempotency_key_reused: { status: 422, title: 'Idempotency-Key reused', meaning: 'The Idempotency-Key was already used with a different request (method, path or body).', resolve: 'Use a new key for a new operation; reuse a key only to retry the identical request.' },
+  password_too_short: { status: 422, title: 'Password too short', meaning: 'Passwords have at least 10 characters.', resolve: 'Choose a longer password.' },
+  enterprise_required: { status: 422, title: 'Enterprise required', meaning: 'Borrower users and keys must be bound to an enterprise.', resolve: 'Pass `enterpriseId` of an enterprise of this tenant.' },
+  enterprise_not_found: { status: 422, title: 'Enterprise not found', meaning: 'The `enterpriseId` in the body names no enterprise of this tenant.', resolve: 'Create the enterprise first, or correct the id.' },
+  uscc_invalid: { status: 422, title: 'Invalid unified social credit code', meaning: 'The 18-character code fails its GB 32100 check character or alphabet.', resolve: 'Check the code against the business licence.' },
+  internal_error: { status: 500, title: 'Internal error', meaning: 'A bug or broken invariant; the request changed nothing that was not committed.', resolve: 'Report it with the `requestId`.' },
+  database_unavailable: { status: 503, title: 'Database unavailable', meaning: 'PostgreSQL could not be reached or refused the connection.', resolve: 'Retry later; operators: check /ready and the database.' },
+} as const satisfies Record<string, Entry>
+
+export type ProblemCode = keyof typeof problemCatalog
+
+export type FieldError = { path: string; code: string; message: string }
+
+/** A problem to answer with: thrown by adapters (HTTP layer), returned by domain code as a status. */
+export class Problem extends Error {
+  override name = 'Problem'
+  readonly code: ProblemCode
+  readonly detail: string | undefined
+  readonly errors: FieldError[] | undefined
+  constructor(code: ProblemCode, detail?: string, errors?: FieldError[]) {
+    super(detail ?? problemCatalog[code].title)
+    this.code = code
+    this.detail = detail
+    this.errors = errors
+  }
+  get statusCode(): number {
+    return problemCatalog[this.code].status
+  }
+}
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    code: Type.String(),
+    detail: Type.Optional(Type.String()),
+    instance: Type.Optional(Type.String()),
+    requestId: Type.Optional(Type.String()),
+    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), code: Type.String(), message: Type.String() }))),
+  },
+  { $id: 'Problem', description: 'RFC 9457 problem details with a stable machine-readable `code` (docs/errors.md).' },
+)
+export type ProblemBody = Static<typeof ProblemSchema>
+
+export function problemBody(problem: Problem, instance: string, requestId: string): ProblemBody {
+  const entry = problemCatalog[problem.code]
+  return {
+    type: `https://puhui.dev/errors#${problem.code}`,
+    title: entry.title,
+    status: entry.status,
+    code: problem.code,
+    ...(problem.detail === undefined ? {} : { detail: problem.detail }),
+    instance,
+    requestId,
+    ...(problem.errors === undefined ? {} : { errors: problem.errors }),
+  }
+}
+
+export function renderErrorsDoc(): string {
+  const lines = [
+    '# Error codes',
+    '',
+    'Every error the HTTP API returns is an RFC 9457 `application/problem+json` body with a stable `code`:',
+    '',
+    '```json',
+    '{"type":"https://puhui.dev/errors#forbidden","title":"Forbidden","status":403,"code":"forbidden","detail":"…","instance":"/v1/users","requestId":"…"}',
+    '```',
+    '',
+    'Validation errors add `errors: [{path, code, message}]`, one per field. Nothing is changed by a request that',
+    'answers 4xx, except that a completed request with an `Idempotency-Key` stores its answer for replay.',
+    'This file is generated from `src/http/problem.ts` by `node scripts/gen-errors-doc.ts`.',
+    '',
+    '| code | HTTP | meaning | how to resolve |',
+    '| --- | --- | --- | --- |',
+  ]
+  for (const [code, entry] of Object.entries(problemCatalog)) {
+    lines.push(`| \`${code}\` | ${entry.status} | ${entry.meaning} | ${entry.resolve} |`)
+  }
+  return `${lines.join('\n')}\n`
+}

@@ -1,0 +1,14 @@
+/**
+ * @module http/routes
+ * Every route of the API, registered in one place.
+ */
+import type { App, AppDeps } from '../app.ts'
+import { registerAccessRoutes } from './access.ts'
+import { registerEnterpriseRoutes } from './enterprises.ts'
+import { registerSystemRoutes } from './system.ts'
+
+export async function registerRoutes(app: App, deps: AppDeps): Promise<void> {
+  registerSystemRoutes(app, deps)
+  registerAccessRoutes(app, deps)
+  registerEnterpriseRoutes(app, deps)
+}

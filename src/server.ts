@@ -1,0 +1,48 @@
+/**
+ * @module server
+ * `puhui serve`: opens the database (starting the embedded server if needed), migrates, seeds the demo
+ * tenant on first start, serves HTTP, and shuts down in order on SIGINT/SIGTERM: stop accepting, finish
+ * in-flight requests, close the pool, stop the embedded server if this process owns it.
+ */
+import { buildApp, type App } from './http/app.ts'
+import { loadConfig, type Config } from './config.ts'
+import { systemClock } from './core/clock.ts'
+import { uuidv7Source } from './core/ids.ts'
+import { openDatabase, type Database } from './db/database.ts'
+import { seedDemo, type DemoLogins } from './demo.ts'
+import { createLogger, type Logger } from './log.ts'
+import { version } from './version.ts'
+
+export type RunningServer = { app: App; database: Database; url: string; demo: DemoLogins | undefined; stop(): Promise<void> }
+
+export async function startServer(config: Config = loadConfig(), log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+  const database = await openDatabase(config, log)
+  try {
+    const deps = { db: database.db, clock: systemClock, ids: uuidv7Source }
+    const demo = config.demo ? await seedDemo(deps, config.dataDir) : undefined
+    const app = await buildApp({ ...deps, log, cookieSecure: config.cookieSecure, consoleDir: config.consoleDir, version })
+    await app.listen({ port: config.port, host: config.host })
+    const url = `http://${config.host === '0.0.0.0' || config.host === '127.0.0.1' ? 'localhost' : config.host}:${config.port}`
+    let stopping: Promise<void> | undefined
+    const stop = () => {
+      stopping ??= (async () => {
+        await app.close()
+        await database.close()
+      })()
+      return stopping
+    }
+    return { app, database, url, demo, stop }
+  } catch (error) {
+    await database.close()
+    throw error
+  }
+}
+
+export function describeStart(server: RunningServer): string {
+  const lines = [`Puhui ${version} is running at ${server.url}`, `  console: ${server.url}/   API reference: ${server.url}/docs   OpenAPI: ${server.url}/openapi.json`]
+  if (server.demo !== undefined) {
+    lines.push(`  demo tenant "${server.demo.tenant}" — log in with:`)
+    for (const login of server.demo.logins) lines.push(`    ${login.role.padEnd(16)} ${login.email.padEnd(34)} ${login.password}`)
+  }
+  return lines.join('\n')
+}
