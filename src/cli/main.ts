@@ -5,6 +5,7 @@
  * one-line reason on stderr otherwise. Commands work on the same data directory whether or not a
  * server is running (the embedded server is shared through its lock; see db/embedded.ts).
  */
+import { readFile } from 'node:fs/promises'
 import { Command, CommanderError, Option } from 'commander'
 import { createApiKey, createTenant, createUser, findTenantIdBySlug, revokeApiKey, roles, systemActor, type Role } from '../access/index.ts'
 import { loadConfig } from '../config.ts'
@@ -39,10 +40,10 @@ async function tenantIdOrThrow(database: Database, slug: string): Promise<string
   return id
 }
 
-async function readPasswordFromStdin(): Promise<string> {
+async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  return Buffer.concat(chunks).toString('utf8')
 }
 
 const roleOption = () => new Option('--role <role>', 'role').choices(roles).makeOptionMandatory()
@@ -74,6 +75,20 @@ export function buildCli(): Command {
       }
       process.once('SIGINT', shutdown)
       process.once('SIGTERM', shutdown)
+    })
+
+  program
+    .command('schedule')
+    .description('print the repayment schedule of a loan specification as one line of JSON (no database)')
+    .requiredOption('--spec <file>', 'the specification as JSON, or - for stdin (see docs/schedules.md)')
+    .action(async (options: { spec: string }) => {
+      const { buildSchedule, formatScheduleJson, parseScheduleSpecJson } = await import('../loans/index.ts')
+      const text = options.spec === '-' ? await readStdin() : await readFile(options.spec, 'utf8').catch((error: Error) => {
+        throw new CliError(`cannot read --spec ${options.spec}: ${error.message}`)
+      })
+      const parsed = parseScheduleSpecJson(text)
+      if (parsed.status !== 'ok') throw new CliError(`invalid schedule spec: ${parsed.field}: ${parsed.reason}`)
+      process.stdout.write(`${formatScheduleJson(buildSchedule(parsed.value))}\n`)
     })
 
   program
@@ -130,7 +145,7 @@ export function buildCli(): Command {
     .option('--json', 'print {"id","email","tenant","role","password"?} as JSON')
     .action(async (options: { tenant: string; email: string; role: Role; name?: string; passwordStdin?: boolean; enterprise?: string; json?: boolean }) => {
       const generated = options.passwordStdin === true ? undefined : (await import('node:crypto')).randomBytes(12).toString('base64url')
-      const password = generated ?? (await readPasswordFromStdin())
+      const password = generated ?? (await readStdin()).replace(/\r?\n$/, '')
       await withDatabase(async (database) => {
         const tenantId = await tenantIdOrThrow(database, options.tenant)
         const result = await inTenant(database.db, tenantId, (trx) =>

@@ -94,6 +94,20 @@ export function registerIdempotency(app: App, deps: AppDeps): void {
         return reply.send(decision.body)
     }
   })
+  // A reservation that mutate() did not consume (the handler failed before reaching it) is released
+  // before the answer goes out, so that a retry with the same key runs again.
+  app.addHook('onSend', async (request, _reply, payload) => {
+    const reservation = request.idempotency
+    if (reservation !== null) {
+      request.idempotency = null
+      await releaseReservation(deps, reservation).catch((error: unknown) => request.log.error({ err: error }, 'could not release an idempotency reservation; it expires with its lease'))
+    }
+    return payload
+  })
+}
+
+async function releaseReservation(deps: AppDeps, reservation: Reservation): Promise<void> {
+  await inTenant(deps.db, reservation.tenantId, (trx) => trx.deleteFrom('idempotency_keys').where('key', '=', reservation.key).where('state', '=', 'in_flight').execute())
 }
 
 async function completeReservation(trx: Tx, reservation: Reservation, outcome: Outcome, now: Date): Promise<void> {
@@ -113,6 +127,7 @@ async function completeReservation(trx: Tx, reservation: Reservation, outcome: O
 export async function mutate(request: FastifyRequest, reply: FastifyReply, deps: AppDeps, effect: (trx: Tx) => Promise<Outcome>): Promise<FastifyReply> {
   const principal = principalOf(request)
   const reservation = request.idempotency
+  request.idempotency = null // consumed here: completed with the effect, stored as a failure, or released
   try {
     const outcome = await inTenant(deps.db, principal.tenantId, async (trx) => {
       const result = await effect(trx)
@@ -126,9 +141,7 @@ export async function mutate(request: FastifyRequest, reply: FastifyReply, deps:
         const body = problemBody(error, request.url.split('?')[0] ?? request.url, request.id)
         await inTenant(deps.db, principal.tenantId, (trx) => completeReservation(trx, reservation, { statusCode: error.statusCode, body }, deps.clock.now()))
       } else {
-        await inTenant(deps.db, principal.tenantId, (trx) => trx.deleteFrom('idempotency_keys').where('key', '=', reservation.key).where('state', '=', 'in_flight').execute()).catch(
-          (releaseError: unknown) => request.log.error({ err: releaseError }, 'could not release an idempotency reservation; it expires with its lease'),
-        )
+        await releaseReservation(deps, reservation).catch((releaseError: unknown) => request.log.error({ err: releaseError }, 'could not release an idempotency reservation; it expires with its lease'))
       }
     }
     throw error

@@ -5,10 +5,12 @@
 import type { App, AppDeps } from '../app.ts'
 import { registerAccessRoutes } from './access.ts'
 import { registerEnterpriseRoutes } from './enterprises.ts'
+import { registerScheduleRoutes } from './schedules.ts'
 import { registerSystemRoutes } from './system.ts'
 
 export async function registerRoutes(app: App, deps: AppDeps): Promise<void> {
   registerSystemRoutes(app, deps)
   registerAccessRoutes(app, deps)
   registerEnterpriseRoutes(app, deps)
+  registerScheduleRoutes(app)
 }
