@@ -23,8 +23,10 @@ export type Database = {
 
 const oid = { int8: 20, int8Array: 1016, numeric: 1700, numericArray: 1231, date: 1082, dateArray: 1182 } as const
 const defaultParser = (id: number) => pg.types.getTypeParser(id, 'text') as (text: string) => unknown
-const parseArrayOf = (arrayOid: number, each: (text: string) => unknown) => (text: string) =>
-  (defaultParser(arrayOid)(text) as (string | null)[]).map((value) => (value === null ? null : each(value)))
+const textArrayOid = 1009
+/** Splits an array literal as text[] (elements stay text), then converts each element. */
+const parseArrayOf = (each: (text: string) => unknown) => (text: string) =>
+  (defaultParser(textArrayOid)(text) as (string | null)[]).map((value) => (value === null ? null : each(value)))
 
 /**
  * The one place where database text becomes JS values. int8 → bigint (minor units never pass through
@@ -33,11 +35,11 @@ const parseArrayOf = (arrayOid: number, each: (text: string) => unknown) => (tex
  */
 const parsers = new Map<number, (text: string) => unknown>([
   [oid.int8, (text) => BigInt(text)],
-  [oid.int8Array, parseArrayOf(oid.int8Array, (text) => BigInt(text))],
+  [oid.int8Array, parseArrayOf((text) => BigInt(text))],
   [oid.numeric, (text) => text],
-  [oid.numericArray, parseArrayOf(oid.numericArray, (text) => text)],
+  [oid.numericArray, parseArrayOf((text) => text)],
   [oid.date, (text) => text],
-  [oid.dateArray, parseArrayOf(oid.dateArray, (text) => text)],
+  [oid.dateArray, parseArrayOf((text) => text)],
 ])
 export const pgTypes = {
   getTypeParser: ((id: number, format?: string) =>

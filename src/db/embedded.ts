@@ -44,7 +44,7 @@ export type EmbeddedOptions = {
 
 type Binaries = { postgres: string; initdb: string; pg_ctl: string }
 type LockState = 'starting' | 'running' | 'stopping'
-type Lock = { pid: number; port: number; state: LockState }
+type Lock = { pid: number; port: number; state: LockState; startedAt?: string }
 type OsUser = { uid: number; gid: number; name: string } | undefined
 
 const superuser = 'puhui'
@@ -59,6 +59,26 @@ async function loadBinaries(): Promise<Binaries> {
   } catch {
     throw new Error(`no embedded PostgreSQL binaries for ${os.platform()}-${os.arch()} (npm package ${name}); set DATABASE_URL to use your own server`)
   }
+}
+
+/**
+ * When the process started (Linux: field 22 of /proc/PID/stat, in clock ticks since boot), so that a
+ * recorded pid reused by an unrelated process is not mistaken for the one recorded.
+ */
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+  } catch {
+    return undefined
+  }
+}
+const ownStartTime = processStartTime(process.pid)
+
+/** The recorded process is still the one that recorded itself. */
+function isSameProcessAlive(pid: number, startedAt: string | undefined): boolean {
+  if (!isProcessAlive(pid)) return false
+  return startedAt === undefined || startedAt === '' || processStartTime(pid) === undefined || processStartTime(pid) === startedAt
 }
 
 export function isProcessAlive(pid: number): boolean {
@@ -77,13 +97,14 @@ function readLock(file: string): Lock | undefined {
   try {
     const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<Lock>
     if (typeof parsed.pid !== 'number') return undefined
-    return { pid: parsed.pid, port: parsed.port ?? 0, state: parsed.state ?? 'starting' }
+    return { pid: parsed.pid, port: parsed.port ?? 0, state: parsed.state ?? 'starting', ...(parsed.startedAt === undefined ? {} : { startedAt: parsed.startedAt }) }
   } catch {
     return undefined
   }
 }
 
 function writeLockAtomically(file: string, lock: Lock): void {
+  if (lock.pid === process.pid && ownStartTime !== undefined) lock = { ...lock, startedAt: ownStartTime }
   const tmp = `${file}.${process.pid}.tmp`
   fs.writeFileSync(tmp, JSON.stringify(lock))
   fs.renameSync(tmp, file)
@@ -91,6 +112,7 @@ function writeLockAtomically(file: string, lock: Lock): void {
 
 /** Creates the lock file only if none exists; true when this process now holds it. */
 function createLockExclusively(file: string, lock: Lock): boolean {
+  if (ownStartTime !== undefined) lock = { ...lock, startedAt: ownStartTime }
   try {
     fs.writeFileSync(file, JSON.stringify(lock), { flag: 'wx' })
     return true
@@ -227,7 +249,7 @@ export async function openEmbeddedServer(options: EmbeddedOptions): Promise<Embe
       }
     }
     const lock = readLock(lockFile)
-    if (lock === undefined || !isProcessAlive(lock.pid)) {
+    if (lock === undefined || !isSameProcessAlive(lock.pid, lock.startedAt)) {
       // The owner is gone (killed, crashed): the lock is stale. Remove it and try to take ownership;
       // startOrAdopt then adopts or restarts a server the dead owner may have left running.
       log.warn({ lock }, 'removing a stale embedded database lock')
@@ -340,10 +362,27 @@ async function startServer(binaries: Binaries, pgDir: string, port: number, osUs
   fs.closeSync(out)
 }
 
+/** Pids of Puhui processes using the server; files of processes that are gone are removed. */
+function liveClients(clientsDir: string): { pid: number; startedAt: string }[] {
+  const live: { pid: number; startedAt: string }[] = []
+  for (const name of fs.readdirSync(clientsDir)) {
+    const pid = Number.parseInt(name, 10)
+    let startedAt: string
+    try {
+      startedAt = fs.readFileSync(path.join(clientsDir, name), 'utf8')
+    } catch {
+      continue
+    }
+    if (isSameProcessAlive(pid, startedAt)) live.push({ pid, startedAt })
+    else fs.rmSync(path.join(clientsDir, name), { force: true })
+  }
+  return live
+}
+
 function registerUse(args: { options: EmbeddedOptions; lockFile: string; clientsDir: string; url: string; port: number; owner: boolean }): EmbeddedServer {
   const { options, lockFile, clientsDir, url, port } = args
   const mark = path.join(clientsDir, String(process.pid))
-  fs.writeFileSync(mark, '')
+  fs.writeFileSync(mark, ownStartTime ?? '')
   let released = false
   return {
     url,
@@ -355,11 +394,11 @@ function registerUse(args: { options: EmbeddedOptions; lockFile: string; clients
       fs.rmSync(mark, { force: true })
       const lock = readLock(lockFile)
       if (lock === undefined || lock.pid !== process.pid) return // not ours to stop
-      const others = fs.readdirSync(clientsDir).map(Number).filter((pid) => pid !== process.pid && isProcessAlive(pid))
-      if (others.length > 0) {
+      const heir = liveClients(clientsDir).find((client) => client.pid !== process.pid)
+      if (heir !== undefined) {
         // Another Puhui process still uses the server: hand ownership to it instead of stopping.
-        writeLockAtomically(lockFile, { pid: others[0] as number, port, state: 'running' })
-        options.log.info({ to: others[0] }, 'embedded PostgreSQL handed over to another Puhui process')
+        writeLockAtomically(lockFile, { pid: heir.pid, port, state: 'running', startedAt: heir.startedAt })
+        options.log.info({ to: heir.pid }, 'embedded PostgreSQL handed over to another Puhui process')
         return
       }
       writeLockAtomically(lockFile, { pid: process.pid, port, state: 'stopping' })
