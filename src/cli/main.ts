@@ -14,7 +14,6 @@ import { uuidv7Source } from '../core/ids.ts'
 import { inTenant, openDatabase, type Database } from '../db/database.ts'
 import { migrate, readMigrations } from '../db/migrate.ts'
 import { createLogger } from '../log.ts'
-import { describeStart, startServer } from '../server.ts'
 import { version } from '../version.ts'
 import { startProgress } from './progress.ts'
 
@@ -59,6 +58,7 @@ export function buildCli(): Command {
     .command('serve')
     .description('start the server, API docs and web console (PORT, default 3000), with the embedded database unless DATABASE_URL is set')
     .action(async () => {
+      const { describeStart, startServer } = await import('../server.ts') // Fastify loads only for serve
       const config = loadConfig()
       const log = createLogger(config.logLevel)
       const server = await startServer(config, log)

@@ -14,7 +14,7 @@
  *   pg.clients/    one empty file per Puhui process using the server (named by pid)
  *   postgres.log   the server's own output
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -215,14 +215,6 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   return !isProcessAlive(pid)
 }
 
-function tailOf(file: string, lines = 20): string {
-  try {
-    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
-  } catch {
-    return '(no server log)'
-  }
-}
-
 /**
  * Starts the embedded server for `dataDir`, or connects to the one another Puhui process runs there.
  * Idempotent across processes: a lock file decides who owns the server.
@@ -304,21 +296,53 @@ async function startOrAdopt(options: EmbeddedOptions, password: string, urlFor: 
   }
   const logFile = path.join(dataDir, 'postgres.log')
   if (!fs.existsSync(path.join(pgDir, 'PG_VERSION'))) await initCluster(binaries, pgDir, password, osUser, logFile, log)
-  const port = await freePort()
-  await startServer(binaries, pgDir, port, osUser, logFile, options.fsync ?? true)
-  const url = urlFor(port)
-  const deadline = Date.now() + startTimeoutMs
-  while (!(await canConnect(url))) {
-    const running = postmasterPid(pgDir)
-    if (Date.now() > deadline || (running !== undefined && !isProcessAlive(running.pid))) {
-      throw new Error(`the embedded PostgreSQL did not start; last lines of ${logFile}:\n${tailOf(logFile)}`)
+  // A free port can be taken between our probe and PostgreSQL's bind: try a few ports before giving up.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort()
+    const logOffset = fileSize(logFile)
+    const child = startServer(binaries, pgDir, port, osUser, logFile, options.fsync ?? true)
+    if (await waitUntilAccepting(urlFor(port), child)) {
+      log.info({ port, dataDir }, 'embedded PostgreSQL started')
+      return port
     }
-    await sleep(pollMs)
+    const output = readFrom(logFile, logOffset)
+    log.error({ attempt, port, serverLog: output.slice(-2_000) }, 'the embedded PostgreSQL did not start')
+    if (attempt >= 3) throw new Error(`the embedded PostgreSQL did not start (see ${logFile}): ${lastErrorLine(output)}`)
   }
-  log.info({ port, dataDir }, 'embedded PostgreSQL started')
-  return port
 }
 
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size
+  } catch {
+    return 0
+  }
+}
+
+function readFrom(file: string, offset: number): string {
+  try {
+    return fs.readFileSync(file).subarray(offset).toString('utf8')
+  } catch {
+    return ''
+  }
+}
+
+function lastErrorLine(output: string): string {
+  const lines = output.trim().split('\n')
+  return (lines.findLast((line) => /FATAL|ERROR|PANIC/.test(line)) ?? lines.at(-1) ?? 'no output').trim()
+}
+
+/** Waits until the server accepts connections; false when it exited or did not come up in time. */
+async function waitUntilAccepting(url: string, child: ChildProcess): Promise<boolean> {
+  let exited = false
+  child.once('exit', () => (exited = true))
+  const deadline = Date.now() + startTimeoutMs
+  while (Date.now() < deadline && !exited && child.exitCode === null) {
+    if (await canConnect(url)) return true
+    await sleep(pollMs)
+  }
+  return false
+}
 async function initCluster(binaries: Binaries, pgDir: string, password: string, osUser: OsUser, logFile: string, log: Logger): Promise<void> {
   log.info({ pgDir }, 'creating the embedded PostgreSQL cluster (first start)')
   fs.rmSync(pgDir, { recursive: true, force: true }) // a half-made cluster from an interrupted initdb
@@ -338,7 +362,7 @@ async function initCluster(binaries: Binaries, pgDir: string, password: string, 
   }
 }
 
-async function startServer(binaries: Binaries, pgDir: string, port: number, osUser: OsUser, logFile: string, fsync: boolean): Promise<void> {
+function startServer(binaries: Binaries, pgDir: string, port: number, osUser: OsUser, logFile: string, fsync: boolean): ChildProcess {
   const out = fs.openSync(logFile, 'a')
   if (osUser !== undefined) fs.fchownSync(out, osUser.uid, osUser.gid)
   const settings = [
@@ -360,6 +384,7 @@ async function startServer(binaries: Binaries, pgDir: string, port: number, osUs
   })
   child.unref()
   fs.closeSync(out)
+  return child
 }
 
 /** Pids of Puhui processes using the server; files of processes that are gone are removed. */
