@@ -3,6 +3,10 @@
  * authenticated reads (API key → tenant transaction → row) and idempotent creates, against the
  * baseline of /health (no authentication, no database) measured in the same run.
  */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { loadKeyring } from '../src/keys/index.ts'
 import { createApiKey, createTenant, systemActor } from '../src/access/index.ts'
 import { systemClock } from '../src/core/clock.ts'
 import { uuidv7Source } from '../src/core/ids.ts'
@@ -37,7 +41,8 @@ async function measure(label: string, app: App, total: number, concurrency: numb
 export async function benchApi(quick: boolean): Promise<Record<string, number>> {
   const database = await openBenchDatabase()
   const deps = { db: database.db, clock: systemClock, ids: uuidv7Source }
-  const app = await buildApp({ ...deps, log: createLogger('silent'), cookieSecure: false, consoleDir: undefined, version: 'bench' })
+  const keyring = loadKeyring({ keyDir: fs.mkdtempSync(path.join(os.tmpdir(), 'puhui-bench-keys-')) })
+  const app = await buildApp({ ...deps, keyring, log: createLogger('silent'), cookieSecure: false, consoleDir: undefined, version: 'bench' })
   try {
     const tenant = await createTenant(deps, { slug: 'bench', name: 'Bench' })
     if (tenant.status !== 'ok') throw new Error(tenant.status)

@@ -12,6 +12,8 @@ export type Config = {
   logLevel: string
   /** Seed the demo tenant on first start: default on for the embedded server, off for DATABASE_URL. */
   demo: boolean
+  /** Where generated keys live when no key file is given. */
+  keyDir: string
   signingKeyFile: string | undefined
   dataKeyFile: string | undefined
   /** OS user that runs the embedded PostgreSQL when Puhui itself runs as root. */
@@ -45,6 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(env.PUHUI_DATA_DIR ?? 'data'),
     logLevel: env.PUHUI_LOG_LEVEL ?? 'info',
     demo: readFlag(env, 'PUHUI_DEMO', databaseUrl === undefined),
+    keyDir: path.resolve(env.PUHUI_DATA_DIR ?? 'data', 'keys'),
     signingKeyFile: env.PUHUI_SIGNING_KEY_FILE,
     dataKeyFile: env.PUHUI_DATA_KEY_FILE,
     pgOsUser: env.PUHUI_PG_OS_USER ?? 'puhui',

@@ -10,6 +10,7 @@ import { systemClock } from './core/clock.ts'
 import { uuidv7Source } from './core/ids.ts'
 import { openDatabase, type Database } from './db/database.ts'
 import { seedDemo, type DemoLogins } from './demo.ts'
+import { loadKeyring } from './keys/index.ts'
 import { createLogger, type Logger } from './log.ts'
 import { version } from './version.ts'
 
@@ -20,7 +21,8 @@ export async function startServer(config: Config = loadConfig(), log: Logger = c
   try {
     const deps = { db: database.db, clock: systemClock, ids: uuidv7Source }
     const demo = config.demo ? await seedDemo(deps, config.dataDir) : undefined
-    const app = await buildApp({ ...deps, log, cookieSecure: config.cookieSecure, consoleDir: config.consoleDir, version })
+    const keyring = loadKeyring({ keyDir: config.keyDir, signingKeyFile: config.signingKeyFile, dataKeyFile: config.dataKeyFile })
+    const app = await buildApp({ ...deps, log, keyring, cookieSecure: config.cookieSecure, consoleDir: config.consoleDir, version })
     await app.listen({ port: config.port, host: config.host })
     const url = `http://${config.host === '0.0.0.0' || config.host === '127.0.0.1' ? 'localhost' : config.host}:${config.port}`
     let stopping: Promise<void> | undefined

@@ -63,6 +63,23 @@ describe('puhui schedule', () => {
   })
 })
 
+describe('puhui keys', () => {
+  it('generates keys on first use, rotates, and keeps the old public key listed', () => {
+    const listed = cli(['keys', 'list', '--json'])
+    expect(listed.status, listed.stderr).toBe(0)
+    const before = JSON.parse(listed.stdout) as { signing: string; data: string; publicKeys: Record<string, string> }
+    expect(before.signing).toMatch(/^[0-9a-f]{16}$/)
+    const rotated = cli(['keys', 'rotate', '--kind', 'signing', '--json'])
+    expect(rotated.status, rotated.stderr).toBe(0)
+    const { keyId } = JSON.parse(rotated.stdout) as { keyId: string }
+    const after = JSON.parse(cli(['keys', 'list', '--json']).stdout) as typeof before
+    expect(after.signing).toBe(keyId)
+    expect(after.data).toBe(before.data)
+    expect(Object.keys(after.publicKeys).sort()).toEqual([before.signing, keyId].sort())
+    expect(fs.existsSync(path.join(emptyDataDir, 'pg'))).toBe(false)
+  })
+})
+
 describe('database commands on DATABASE_URL', () => {
   it('creates a tenant, a user and an API key with the promised JSON', () => {
     const env = { DATABASE_URL: databaseUrl }
@@ -93,7 +110,7 @@ describe('database commands on DATABASE_URL', () => {
     expect(badRole.stdout).toBe('')
   })
   it('has --help on every command', () => {
-    for (const command of [[], ['serve'], ['migrate'], ['schedule'], ['tenant', 'create'], ['user', 'create'], ['apikey', 'create'], ['apikey', 'revoke']]) {
+    for (const command of [[], ['serve'], ['migrate'], ['schedule'], ['keys', 'rotate'], ['tenant', 'create'], ['user', 'create'], ['apikey', 'create'], ['apikey', 'revoke']]) {
       const help = cli([...command, '--help'])
       expect(help.status).toBe(0)
       expect(help.stdout).toContain('Usage: puhui')

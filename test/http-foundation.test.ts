@@ -64,6 +64,12 @@ describe('system routes', () => {
     expect(docs.statusCode).toBe(200)
     expect(docs.body).toContain('swagger')
   })
+  it('publishes the signing public keys by key id, without credentials', async () => {
+    const response = await t.app.inject({ url: '/v1/keys/signing' })
+    expect(response.statusCode).toBe(200)
+    const body = response.json() as { current: string; keys: { keyId: string; algorithm: string; publicKeyPem: string }[] }
+    expect(body.keys.find((k) => k.keyId === body.current)?.publicKeyPem).toContain('BEGIN PUBLIC KEY')
+  })
   it('echoes a request id', async () => {
     const response = await t.app.inject({ url: '/health', headers: { 'x-request-id': 'abc-123' } })
     expect(response.headers['x-request-id']).toBe('abc-123')

@@ -13,6 +13,7 @@ import { systemClock } from '../core/clock.ts'
 import { uuidv7Source } from '../core/ids.ts'
 import { inTenant, openDatabase, type Database } from '../db/database.ts'
 import { migrate, readMigrations } from '../db/migrate.ts'
+import { loadKeyring, rotateKey } from '../keys/index.ts'
 import { createLogger } from '../log.ts'
 import { version } from '../version.ts'
 import { startProgress } from './progress.ts'
@@ -189,6 +190,31 @@ export function buildCli(): Command {
         if (result.status !== 'ok') throw new CliError(`no API key ${options.id} in tenant ${options.tenant}`)
         print({ id: result.value.id, revokedAt: result.value.revokedAt }, options.json === true, `revoked ${result.value.id}`)
       })
+    })
+
+  const keys = program.command('keys').description('signing and data-encryption keys')
+  keys
+    .command('list')
+    .description('the current key ids and every signing public key (no database)')
+    .option('--json', 'print {"signing","data","publicKeys":{keyId:pem}} as JSON')
+    .action((options: { json?: boolean }) => {
+      const config = loadConfig()
+      const keyring = loadKeyring({ keyDir: config.keyDir, signingKeyFile: config.signingKeyFile, dataKeyFile: config.dataKeyFile })
+      const out = { signing: keyring.signing.keyId, data: keyring.data.keyId, publicKeys: Object.fromEntries(keyring.publicKeys) }
+      print(out, options.json === true, `signing ${out.signing}\ndata    ${out.data}`)
+    })
+  keys
+    .command('rotate')
+    .description('make a new current key; old keys are kept so old signatures verify and old data decrypts (restart the server after)')
+    .addOption(new Option('--kind <kind>', 'which key').choices(['signing', 'data']).makeOptionMandatory())
+    .option('--json', 'print {"kind","keyId"} as JSON')
+    .action((options: { kind: 'signing' | 'data'; json?: boolean }) => {
+      const config = loadConfig()
+      if ((options.kind === 'signing' ? config.signingKeyFile : config.dataKeyFile) !== undefined) {
+        throw new CliError(`the ${options.kind} key comes from ${options.kind === 'signing' ? 'PUHUI_SIGNING_KEY_FILE' : 'PUHUI_DATA_KEY_FILE'}: rotate it by pointing that variable to a new file`)
+      }
+      const keyId = rotateKey(config.keyDir, options.kind)
+      print({ kind: options.kind, keyId }, options.json === true, `new current ${options.kind} key ${keyId}`)
     })
 
   return program

@@ -22,6 +22,7 @@ import type { Clock } from '../core/clock.ts'
 import type { IdSource } from '../core/ids.ts'
 import { requestBodyBytesMax, requestTimeoutMs } from '../core/limits.ts'
 import type { DB } from '../db/schema.ts'
+import type { Keyring } from '../keys/index.ts'
 import { registerAuthentication, type Access } from './authenticate.ts'
 import { registerIdempotency, type Reservation } from './idempotency.ts'
 import { createMetrics } from './metrics.ts'
@@ -36,6 +37,7 @@ export type AppDeps = {
   ids: IdSource
   log: Logger
   cookieSecure: boolean
+  keyring: Keyring
   /** Built console (Vite output); served at / when present. */
   consoleDir: string | undefined
   version: string

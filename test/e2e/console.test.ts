@@ -172,6 +172,12 @@ describe.skipIf(!hasBrowser)('web console (end to end)', { timeout: 60_000 }, ()
 
       await borrower.goto(`${baseUrl}/audit-log`)
       await borrower.getByRole('heading', { name: 'Not available for your role' }).waitFor()
+
+      // On a phone-sized screen the navigation folds behind a menu button.
+      await borrower.setViewportSize({ width: 390, height: 800 })
+      expect(await borrower.getByRole('link', { name: 'Borrower portal' }).isVisible()).toBe(false)
+      await borrower.getByRole('button', { name: 'Menu' }).click()
+      await borrower.getByRole('link', { name: 'Borrower portal' }).waitFor()
     } finally {
       await borrowerContext.close()
     }

@@ -1,6 +1,10 @@
 /**
  * An in-process app on a fresh database, with helpers to make tenants, users and keys.
  */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { loadKeyring } from '../../src/keys/index.ts'
 import { createApiKey, createTenant, createUser, systemActor, type Role } from '../../src/access/index.ts'
 import { systemClock } from '../../src/core/clock.ts'
 import { uuidv7Source } from '../../src/core/ids.ts'
@@ -22,7 +26,8 @@ export type TestApp = {
 export async function createTestApp(options: { consoleDir?: string } = {}): Promise<TestApp> {
   const database = await freshDatabase()
   const deps = { db: database.db, clock: systemClock, ids: uuidv7Source }
-  const app = await buildApp({ ...deps, log: createLogger(process.env.PUHUI_TEST_LOG_LEVEL ?? 'silent'), cookieSecure: false, consoleDir: options.consoleDir, version: 'test' })
+  const keyring = loadKeyring({ keyDir: fs.mkdtempSync(path.join(os.tmpdir(), 'puhui-test-keys-')) })
+  const app = await buildApp({ ...deps, keyring, log: createLogger(process.env.PUHUI_TEST_LOG_LEVEL ?? 'silent'), cookieSecure: false, consoleDir: options.consoleDir, version: 'test' })
   await app.ready()
   return {
     app,

@@ -25,5 +25,22 @@ export function registerSystemRoutes(app: App, deps: AppDeps): void {
       return { status: 'ready' as const }
     },
   )
+  app.get(
+    '/v1/keys/signing',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['system'],
+        summary: 'Public keys that sign journal tree heads, by key id',
+        description: 'Ed25519 public keys (SPKI PEM). Signed tree heads name the key id; retired keys stay listed so old signatures still verify.',
+        security: [],
+        response: { 200: Type.Object({ current: Type.String(), keys: Type.Array(Type.Object({ keyId: Type.String(), algorithm: Type.Literal('Ed25519'), publicKeyPem: Type.String() })) }) },
+      },
+    },
+    async () => ({
+      current: deps.keyring.signing.keyId,
+      keys: [...deps.keyring.publicKeys].map(([keyId, publicKeyPem]) => ({ keyId, algorithm: 'Ed25519' as const, publicKeyPem })),
+    }),
+  )
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger())
 }
