@@ -4,7 +4,10 @@
  * tenant on first start, serves HTTP, and shuts down in order on SIGINT/SIGTERM: stop accepting, finish
  * in-flight requests, close the pool, stop the embedded server if this process owns it.
  */
+import { sql, type Kysely } from 'kysely'
 import { buildApp, type App } from './http/app.ts'
+import { idempotencyRetentionHours } from './core/limits.ts'
+import type { DB } from './db/schema.ts'
 import { loadConfig, type Config } from './config.ts'
 import { systemClock } from './core/clock.ts'
 import { uuidv7Source } from './core/ids.ts'
@@ -13,6 +16,18 @@ import { seedDemo, type DemoLogins } from './demo.ts'
 import { loadKeyring } from './keys/index.ts'
 import { createLogger, type Logger } from './log.ts'
 import { version } from './version.ts'
+
+const maintenanceIntervalMs = 3_600_000
+const sessionsKeptAfterExpiryMs = 7 * 24 * 3_600_000
+
+/** Deletes idempotency records past retention and sessions long expired (migration 0002). */
+export async function purgeExpired(db: Kysely<DB>, now: Date): Promise<{ idempotencyKeys: bigint; sessions: bigint }> {
+  const idempotencyBefore = new Date(now.getTime() - idempotencyRetentionHours * 3_600_000)
+  const sessionsBefore = new Date(now.getTime() - sessionsKeptAfterExpiryMs)
+  const result = await sql<{ idempotency_keys: bigint; sessions: bigint }>`select * from puhui_purge_expired(${idempotencyBefore}, ${sessionsBefore})`.execute(db)
+  const row = result.rows[0]
+  return { idempotencyKeys: row?.idempotency_keys ?? 0n, sessions: row?.sessions ?? 0n }
+}
 
 export type RunningServer = { app: App; database: Database; url: string; demo: DemoLogins | undefined; stop(): Promise<void> }
 
@@ -25,9 +40,14 @@ export async function startServer(config: Config = loadConfig(), log: Logger = c
     const app = await buildApp({ ...deps, log, keyring, cookieSecure: config.cookieSecure, consoleDir: config.consoleDir, version })
     await app.listen({ port: config.port, host: config.host })
     const url = `http://${config.host === '0.0.0.0' || config.host === '127.0.0.1' ? 'localhost' : config.host}:${config.port}`
+    const maintenance = setInterval(() => {
+      purgeExpired(database.db, systemClock.now()).catch((error: unknown) => log.error({ err: error }, 'retention purge failed'))
+    }, maintenanceIntervalMs)
+    maintenance.unref()
     let stopping: Promise<void> | undefined
     const stop = () => {
       stopping ??= (async () => {
+        clearInterval(maintenance)
         await app.close()
         await database.close()
       })()

@@ -111,3 +111,22 @@ describe('migrations', () => {
     await expect(migrate(t.url, [{ ...first, sql: `${first.sql}\n-- edited`, checksum: 'edited' }, ...rest])).rejects.toThrow(/forward-only/)
   })
 })
+
+describe('retention', () => {
+  it('purges completed idempotency records past retention and long-expired sessions, across tenants', async () => {
+    const { purgeExpired } = await import('../src/server.ts')
+    const now = new Date('2026-06-01T00:00:00Z')
+    const day = 86_400_000
+    const record = (tenantId: string, key: string, completedAt: Date) => ({
+      tenant_id: tenantId, key, principal_id: uuidv7Source.next(), method: 'POST', route: '/v1/x', request_hash: Buffer.alloc(32), state: 'completed' as const,
+      lease_until: completedAt, response_status: 201, response_body: '{}', created_at: completedAt, completed_at: completedAt,
+    })
+    await inTenant(t.db, tenantA, (trx) => trx.insertInto('idempotency_keys').values([record(tenantA, 'old', new Date(now.getTime() - 2 * day)), record(tenantA, 'fresh', new Date(now.getTime() - 3_600_000))]).execute())
+    await inTenant(t.db, tenantB, (trx) => trx.insertInto('idempotency_keys').values(record(tenantB, 'old-b', new Date(now.getTime() - 3 * day))).execute())
+    const purged = await purgeExpired(t.db, now)
+    expect(purged.idempotencyKeys).toBe(2n)
+    const left = await inTenant(t.db, tenantA, (trx) => trx.selectFrom('idempotency_keys').select('key').execute())
+    expect(left.map((r) => r.key)).toEqual(['fresh'])
+    expect((await purgeExpired(t.db, now)).idempotencyKeys).toBe(0n)
+  })
+})
