@@ -5,6 +5,7 @@
 import type { App, AppDeps } from '../app.ts'
 import { registerAccessRoutes } from './access.ts'
 import { registerEnterpriseRoutes } from './enterprises.ts'
+import { registerLedgerRoutes } from './ledger.ts'
 import { registerScheduleRoutes } from './schedules.ts'
 import { registerSystemRoutes } from './system.ts'
 
@@ -13,4 +14,5 @@ export async function registerRoutes(app: App, deps: AppDeps): Promise<void> {
   registerAccessRoutes(app, deps)
   registerEnterpriseRoutes(app, deps)
   registerScheduleRoutes(app)
+  registerLedgerRoutes(app, deps)
 }

@@ -1,0 +1,433 @@
+/**
+ * @module ledger/ledger-service
+ * The shell around the pure core: one database transaction per batch. It locks the tenant's journal
+ * head (so journal order is commit order and appends never fork), loads a snapshot of exactly the
+ * accounts and transfers the batch touches, lets `applyTransfers` decide, then persists with set-based
+ * SQL (`unnest` of arrays: 8,190 rows would exceed PostgreSQL's 65,535 bind parameters as VALUES):
+ * the transfers with their journal index and leaf hash, the account balance deltas, and the Merkle
+ * tree's new perfect-subtree nodes. Balance limits are checked by the core and again by CHECK
+ * constraints; Σ debits = Σ credits is asserted on every batch.
+ */
+import { sql, type Kysely } from 'kysely'
+import { assert } from '../core/assert.ts'
+import type { IdSource } from '../core/ids.ts'
+import { inTenant, type Tx } from '../db/database.ts'
+import type { DB } from '../db/schema.ts'
+import { decideAccounts, flagsFromBits, flagsToBits, type AccountInput, type AccountStatus, type StoredAccount } from './account.ts'
+import { encodeJournalEntry, type JournalEntry } from './journal-entry.ts'
+import { signTreeHead, type SignedTreeHead } from './tree-head.ts'
+import { sign, type Keyring } from '../keys/index.ts'
+import {
+  appendLeaves,
+  consistencyProofFromStore,
+  inclusionProofFromStore,
+  leafHash,
+  nodesNeededForConsistency,
+  nodesNeededForInclusion,
+  nodesNeededForRoot,
+  rootFromFrontier,
+  rootFromStore,
+  type SubtreeAddress,
+  type SubtreeNode,
+  type SubtreeStore,
+} from './merkle.ts'
+import {
+  applyTransfers,
+  expirePending,
+  type ApplyOutcome,
+  type LedgerSnapshot,
+  type PendingState,
+  type Transfer,
+  type TransferInput,
+  type TransferKind,
+  type TransferResult,
+} from './transfer.ts'
+
+export type LedgerDeps = { db: Kysely<DB>; ids: IdSource }
+export type BatchContext = { now: Date; origin: string | null }
+
+const kinds: readonly TransferKind[] = ['posted', 'pending', 'post_pending', 'void_pending', 'expire_pending']
+const flagBits = { linked: 1, pending: 2, postPending: 4, voidPending: 8, balancingDebit: 16, balancingCredit: 32 } as const
+
+export function transferFlagsToBits(flags: Transfer['flags']): number {
+  let bits = 0
+  for (const [name, bit] of Object.entries(flagBits)) if (flags[name as keyof typeof flagBits]) bits |= bit
+  return bits
+}
+export function transferFlagsFromBits(bits: number): Transfer['flags'] {
+  return {
+    linked: (bits & flagBits.linked) !== 0,
+    pending: (bits & flagBits.pending) !== 0,
+    postPending: (bits & flagBits.postPending) !== 0,
+    voidPending: (bits & flagBits.voidPending) !== 0,
+    balancingDebit: (bits & flagBits.balancingDebit) !== 0,
+    balancingCredit: (bits & flagBits.balancingCredit) !== 0,
+  }
+}
+
+type AccountRow = {
+  id: string
+  currency: string
+  code: number
+  flags: number
+  owner: string | null
+  closed: boolean
+  user_data: bigint
+  debits_posted: bigint
+  credits_posted: bigint
+  debits_pending: bigint
+  credits_pending: bigint
+}
+export function toAccount(row: AccountRow): StoredAccount {
+  return {
+    id: row.id,
+    currency: row.currency,
+    code: row.code,
+    flags: flagsFromBits(row.flags),
+    owner: row.owner,
+    closed: row.closed,
+    userData: row.user_data,
+    debitsPosted: row.debits_posted,
+    creditsPosted: row.credits_posted,
+    debitsPending: row.debits_pending,
+    creditsPending: row.credits_pending,
+  }
+}
+
+/** The journal entry of a stored transfer: what its leaf hash commits to (journal-entry.ts). */
+export function journalEntryOf(tenantId: string, index: bigint, transfer: Transfer): JournalEntry {
+  return {
+    tenantId,
+    index: Number(index),
+    transferId: transfer.id,
+    debitAccountId: transfer.debitAccountId,
+    creditAccountId: transfer.creditAccountId,
+    amountMinor: transfer.amountMinor,
+    currency: transfer.currency,
+    ledgerCode: transfer.code,
+    flags: transferFlagsToBits(transfer.flags),
+    pendingId: transfer.pendingId,
+    kind: transfer.kind,
+    valueDate: transfer.valueDate,
+    postedAt: transfer.postedAt,
+    userData: transfer.userData,
+  }
+}
+
+export type TransferRow = {
+  id: string
+  debit_account_id: string
+  credit_account_id: string
+  amount: bigint
+  currency: string
+  code: number
+  kind: number
+  flags: number
+  pending_id: string | null
+  timeout_seconds: number
+  user_data: bigint
+  value_date: string
+  posted_at: Date
+  journal_index: bigint
+  leaf_hash: Buffer
+}
+export function toTransfer(row: TransferRow): Transfer {
+  return {
+    id: row.id,
+    debitAccountId: row.debit_account_id,
+    creditAccountId: row.credit_account_id,
+    amountMinor: row.amount,
+    currency: row.currency,
+    code: row.code,
+    kind: kinds[row.kind] as TransferKind,
+    flags: transferFlagsFromBits(row.flags),
+    pendingId: row.pending_id,
+    timeoutSeconds: row.timeout_seconds,
+    userData: row.user_data,
+    valueDate: row.value_date,
+    postedAt: row.posted_at,
+  }
+}
+
+export async function createAccounts(deps: LedgerDeps, tenantId: string, inputs: readonly AccountInput[], now: Date): Promise<AccountStatus[]> {
+  return inTenant(deps.db, tenantId, async (trx) => {
+    const ids = inputs.map((input) => input.id)
+    const rows = await sql<AccountRow>`select * from ledger_accounts where tenant_id = ${tenantId} and id = any(${ids}::uuid[])`.execute(trx)
+    const decided = decideAccounts(new Map(rows.rows.map((row) => [row.id, toAccount(row)])), inputs)
+    if (decided.created.length > 0) {
+      const c = decided.created
+      await sql`
+        insert into ledger_accounts (tenant_id, id, currency, code, flags, owner, user_data, created_at)
+        select ${tenantId}, * , ${now} from unnest(${c.map((a) => a.id)}::uuid[], ${c.map((a) => a.currency)}::text[], ${c.map((a) => a.code)}::int[],
+          ${c.map((a) => flagsToBits(a.flags))}::int[], ${c.map((a) => a.owner)}::text[], ${c.map((a) => a.userData.toString())}::bigint[])
+      `.execute(trx)
+    }
+    return decided.statuses
+  })
+}
+
+/** Locks the tenant's journal head for this transaction and returns the journal size. */
+async function lockJournalHead(trx: Tx, tenantId: string): Promise<bigint> {
+  await sql`insert into ledger_journal_heads (tenant_id, size) values (${tenantId}, 0) on conflict (tenant_id) do nothing`.execute(trx)
+  const head = await sql<{ size: bigint }>`select size from ledger_journal_heads where tenant_id = ${tenantId} for update`.execute(trx)
+  const size = head.rows[0]?.size
+  assert(size !== undefined, 'journal head exists')
+  return size
+}
+
+async function loadSnapshot(trx: Tx, tenantId: string, inputs: readonly TransferInput[]): Promise<LedgerSnapshot> {
+  const pendingIds = [...new Set(inputs.flatMap((input) => (input.pendingId === null ? [] : [input.pendingId])))]
+  const transferIds = [...new Set([...inputs.map((input) => input.id), ...pendingIds])]
+  const stored = await sql<TransferRow>`select * from ledger_transfers where tenant_id = ${tenantId} and id = any(${transferIds}::uuid[])`.execute(trx)
+  const transfers = new Map(stored.rows.map((row) => [row.id, toTransfer(row)]))
+  const pendingStates = new Map<string, PendingState>()
+  if (pendingIds.length > 0) {
+    const resolutions = await sql<{ pending_id: string; kind: number }>`select pending_id, kind from ledger_transfers where tenant_id = ${tenantId} and pending_id = any(${pendingIds}::uuid[])`.execute(trx)
+    for (const id of pendingIds) if (transfers.get(id)?.kind === 'pending') pendingStates.set(id, 'pending')
+    for (const row of resolutions.rows) pendingStates.set(row.pending_id, row.kind === 2 ? 'posted' : row.kind === 3 ? 'voided' : 'expired')
+  }
+  const accountIds = new Set<string>()
+  for (const input of inputs) {
+    if (input.debitAccountId !== null) accountIds.add(input.debitAccountId)
+    if (input.creditAccountId !== null) accountIds.add(input.creditAccountId)
+  }
+  for (const transfer of transfers.values()) {
+    accountIds.add(transfer.debitAccountId)
+    accountIds.add(transfer.creditAccountId)
+  }
+  const accounts = await sql<AccountRow>`select * from ledger_accounts where tenant_id = ${tenantId} and id = any(${[...accountIds]}::uuid[])`.execute(trx)
+  return { accounts: new Map(accounts.rows.map((row) => [row.id, toAccount(row)])), transfers, pendingStates }
+}
+
+/** Fetches perfect-subtree hashes: level 0 from the transfers' leaf hashes, higher levels from nodes. */
+async function loadNodes(trx: Tx, tenantId: string, addresses: readonly SubtreeAddress[]): Promise<Map<string, Uint8Array>> {
+  const hashes = new Map<string, Uint8Array>()
+  const leaves = addresses.filter((address) => address.level === 0)
+  const inner = addresses.filter((address) => address.level > 0)
+  if (leaves.length > 0) {
+    const rows = await sql<{ journal_index: bigint; leaf_hash: Buffer }>`
+      select journal_index, leaf_hash from ledger_transfers where tenant_id = ${tenantId} and journal_index = any(${leaves.map((a) => a.index)}::bigint[])`.execute(trx)
+    for (const row of rows.rows) hashes.set(`0:${row.journal_index}`, row.leaf_hash)
+  }
+  if (inner.length > 0) {
+    const rows = await sql<{ level: number; idx: bigint; hash: Buffer }>`
+      select n.level, n.idx, n.hash from ledger_merkle_nodes n
+      join unnest(${inner.map((a) => a.level)}::smallint[], ${inner.map((a) => a.index)}::bigint[]) as want(level, idx) on n.level = want.level and n.idx = want.idx
+      where n.tenant_id = ${tenantId}`.execute(trx)
+    for (const row of rows.rows) hashes.set(`${row.level}:${row.idx}`, row.hash)
+  }
+  for (const address of addresses) assert(hashes.has(`${address.level}:${address.index}`), `merkle node ${address.level}:${address.index} exists`)
+  return hashes
+}
+
+function storeOf(hashes: Map<string, Uint8Array>): SubtreeStore {
+  return { get: (level, index) => hashes.get(`${level}:${index}`) }
+}
+
+/** The perfect-subtree nodes on the right edge of the journal tree of `size` leaves. */
+async function loadFrontier(trx: Tx, tenantId: string, size: bigint): Promise<SubtreeNode[]> {
+  const addresses = nodesNeededForRoot(Number(size))
+  const hashes = await loadNodes(trx, tenantId, addresses)
+  return addresses.map((address) => ({ ...address, hash: hashes.get(`${address.level}:${address.index}`) as Uint8Array }))
+}
+
+/** Writes a decided batch: transfers (= journal entries), balance deltas, Merkle nodes, journal head. */
+async function persistOutcome(trx: Tx, tenantId: string, journalSize: bigint, outcome: ApplyOutcome): Promise<void> {
+  assertBalanced(outcome)
+  if (outcome.created.length === 0) return
+  const created = outcome.created
+  const leafHashes: Uint8Array[] = []
+  const indexes: string[] = []
+  created.forEach((transfer, i) => {
+    const index = journalSize + BigInt(i)
+    indexes.push(index.toString())
+    leafHashes.push(leafHash(encodeJournalEntry(journalEntryOf(tenantId, index, transfer))))
+  })
+  await sql`
+    insert into ledger_transfers (tenant_id, id, debit_account_id, credit_account_id, amount, currency, code, kind, flags, pending_id,
+      timeout_seconds, expires_at, user_data, value_date, posted_at, journal_index, leaf_hash)
+    select ${tenantId}, * from unnest(
+      ${created.map((t) => t.id)}::uuid[], ${created.map((t) => t.debitAccountId)}::uuid[], ${created.map((t) => t.creditAccountId)}::uuid[],
+      ${created.map((t) => t.amountMinor.toString())}::bigint[], ${created.map((t) => t.currency)}::text[], ${created.map((t) => t.code)}::int[],
+      ${created.map((t) => kinds.indexOf(t.kind))}::smallint[], ${created.map((t) => transferFlagsToBits(t.flags))}::int[], ${created.map((t) => t.pendingId)}::uuid[],
+      ${created.map((t) => t.timeoutSeconds)}::int[], ${created.map((t) => (t.kind === 'pending' && t.timeoutSeconds > 0 ? new Date(t.postedAt.getTime() + t.timeoutSeconds * 1000).toISOString() : null))}::timestamptz[],
+      ${created.map((t) => t.userData.toString())}::bigint[], ${created.map((t) => t.valueDate)}::date[], ${created.map((t) => t.postedAt.toISOString())}::timestamptz[],
+      ${indexes}::bigint[], ${leafHashes.map((h) => Buffer.from(h))}::bytea[])
+  `.execute(trx)
+  if (outcome.deltas.size > 0) {
+    const ids = [...outcome.deltas.keys()]
+    const d = [...outcome.deltas.values()]
+    await sql`
+      update ledger_accounts a set
+        debits_posted = a.debits_posted + v.dp, credits_posted = a.credits_posted + v.cp,
+        debits_pending = a.debits_pending + v.dpe, credits_pending = a.credits_pending + v.cpe
+      from unnest(${ids}::uuid[], ${d.map((x) => x.debitsPosted.toString())}::bigint[], ${d.map((x) => x.creditsPosted.toString())}::bigint[],
+        ${d.map((x) => x.debitsPending.toString())}::bigint[], ${d.map((x) => x.creditsPending.toString())}::bigint[]) as v(id, dp, cp, dpe, cpe)
+      where a.tenant_id = ${tenantId} and a.id = v.id
+    `.execute(trx)
+  }
+  const frontier = await loadFrontier(trx, tenantId, journalSize)
+  const appended = appendLeaves(frontier, leafHashes)
+  const inner = appended.created.filter((node) => node.level > 0)
+  if (inner.length > 0) {
+    await sql`
+      insert into ledger_merkle_nodes (tenant_id, level, idx, hash)
+      select ${tenantId}, * from unnest(${inner.map((n) => n.level)}::smallint[], ${inner.map((n) => n.index.toString())}::bigint[], ${inner.map((n) => Buffer.from(n.hash))}::bytea[])
+    `.execute(trx)
+  }
+  await sql`update ledger_journal_heads set size = ${(journalSize + BigInt(created.length)).toString()} where tenant_id = ${tenantId}`.execute(trx)
+}
+
+/** Σ debits = Σ credits per currency in what a batch changes (posted and pending separately). */
+function assertBalanced(outcome: ApplyOutcome): void {
+  let posted = 0n
+  let pending = 0n
+  for (const delta of outcome.deltas.values()) {
+    posted += delta.debitsPosted - delta.creditsPosted
+    pending += delta.debitsPending - delta.creditsPending
+  }
+  assert(posted === 0n, 'a batch moves as much to debits as to credits (posted)')
+  assert(pending === 0n, 'a batch moves as much to debits as to credits (pending)')
+}
+
+export type TransferBatchResult = { results: TransferResult[]; journalSize: bigint }
+
+export async function createTransfers(deps: LedgerDeps, tenantId: string, inputs: readonly TransferInput[], context: BatchContext): Promise<TransferBatchResult> {
+  return inTenant(deps.db, tenantId, async (trx) => {
+    const journalSize = await lockJournalHead(trx, tenantId)
+    const tenant = await sql<{ business_date: string }>`select business_date from tenants where id = ${tenantId}`.execute(trx)
+    const businessDate = tenant.rows[0]?.business_date
+    assert(businessDate !== undefined, 'tenant exists')
+    const snapshot = await loadSnapshot(trx, tenantId, inputs)
+    const outcome = applyTransfers(snapshot, inputs, { now: context.now, businessDate, origin: context.origin })
+    await persistOutcome(trx, tenantId, journalSize, outcome)
+    return { results: outcome.results, journalSize: journalSize + BigInt(outcome.created.length) }
+  })
+}
+
+/** Expires the tenant's pending transfers whose timeout has passed; returns how many. */
+export async function expirePendingTransfers(deps: LedgerDeps, tenantId: string, now: Date, limit = 8_190): Promise<number> {
+  return inTenant(deps.db, tenantId, async (trx) => {
+    const journalSize = await lockJournalHead(trx, tenantId)
+    const due = await sql<TransferRow>`
+      select p.* from ledger_transfers p
+      where p.tenant_id = ${tenantId} and p.kind = 1 and p.expires_at <= ${now}
+        and not exists (select 1 from ledger_transfers r where r.tenant_id = p.tenant_id and r.pending_id = p.id)
+      order by p.expires_at limit ${limit}`.execute(trx)
+    if (due.rows.length === 0) return 0
+    const pendings = due.rows.map(toTransfer)
+    const accountIds = [...new Set(pendings.flatMap((t) => [t.debitAccountId, t.creditAccountId]))]
+    const accounts = await sql<AccountRow>`select * from ledger_accounts where tenant_id = ${tenantId} and id = any(${accountIds}::uuid[])`.execute(trx)
+    const tenant = await sql<{ business_date: string }>`select business_date from tenants where id = ${tenantId}`.execute(trx)
+    const snapshot: LedgerSnapshot = { accounts: new Map(accounts.rows.map((row) => [row.id, toAccount(row)])), transfers: new Map(pendings.map((t) => [t.id, t])), pendingStates: new Map(pendings.map((t) => [t.id, 'pending' as const])) }
+    const outcome = expirePending(snapshot, pendings, { now, businessDate: tenant.rows[0]?.business_date as string, origin: null, newId: () => deps.ids.next() })
+    await persistOutcome(trx, tenantId, journalSize, outcome)
+    return outcome.created.length
+  })
+}
+
+/** The journal's current size and root (RFC 6962 MTH), from stored subtree hashes. */
+export async function journalRoot(deps: LedgerDeps, tenantId: string): Promise<{ treeSize: bigint; rootHash: Uint8Array }> {
+  return inTenant(deps.db, tenantId, async (trx) => {
+    const head = await sql<{ size: bigint }>`select size from ledger_journal_heads where tenant_id = ${tenantId}`.execute(trx)
+    const size = head.rows[0]?.size ?? 0n
+    return { treeSize: size, rootHash: rootFromFrontier(await loadFrontier(trx, tenantId, size)) }
+  })
+}
+
+export async function journalSize(trx: Tx, tenantId: string): Promise<bigint> {
+  const head = await sql<{ size: bigint }>`select size from ledger_journal_heads where tenant_id = ${tenantId}`.execute(trx)
+  return head.rows[0]?.size ?? 0n
+}
+
+/** RFC 6962 PATH(index, D[treeSize]) from stored subtree hashes (O(log n) rows). */
+export async function inclusionProof(deps: LedgerDeps, tenantId: string, index: number, treeSize: number): Promise<{ leafHash: Uint8Array; proof: Uint8Array[]; rootHash: Uint8Array } | 'out_of_range'> {
+  return inTenant(deps.db, tenantId, async (trx) => {
+    const size = await journalSize(trx, tenantId)
+    if (treeSize < 1 || BigInt(treeSize) > size || index < 0 || index >= treeSize) return 'out_of_range' as const
+    const addresses = [...nodesNeededForInclusion(index, treeSize), ...nodesNeededForRoot(treeSize), { level: 0, index }]
+    const store = storeOf(await loadNodes(trx, tenantId, addresses))
+    return { leafHash: store.get(0, index) as Uint8Array, proof: inclusionProofFromStore(index, treeSize, store), rootHash: rootFromStore(treeSize, store) }
+  })
+}
+
+/** RFC 6962 PROOF(from, D[to]) from stored subtree hashes. */
+export async function consistencyProof(deps: LedgerDeps, tenantId: string, from: number, to: number): Promise<{ proof: Uint8Array[]; firstRoot: Uint8Array; secondRoot: Uint8Array } | 'out_of_range'> {
+  return inTenant(deps.db, tenantId, async (trx) => {
+    const size = await journalSize(trx, tenantId)
+    if (from < 1 || from > to || BigInt(to) > size) return 'out_of_range' as const
+    const addresses = [...nodesNeededForConsistency(from, to), ...nodesNeededForRoot(from), ...nodesNeededForRoot(to)]
+    const store = storeOf(await loadNodes(trx, tenantId, addresses))
+    return { proof: consistencyProofFromStore(from, to, store), firstRoot: rootFromStore(from, store), secondRoot: rootFromStore(to, store) }
+  })
+}
+
+export type AccountView = StoredAccount & { createdAt: Date }
+
+export async function findAccount(deps: LedgerDeps, tenantId: string, id: string): Promise<AccountView | undefined> {
+  return inTenant(deps.db, tenantId, async (trx) => {
+    const rows = await sql<AccountRow & { created_at: Date }>`select * from ledger_accounts where tenant_id = ${tenantId} and id = ${id}`.execute(trx)
+    const row = rows.rows[0]
+    return row === undefined ? undefined : { ...toAccount(row), createdAt: row.created_at }
+  })
+}
+
+export type StoredTransfer = Transfer & { journalIndex: bigint; leafHash: Uint8Array }
+
+export async function findTransfer(deps: LedgerDeps, tenantId: string, id: string): Promise<StoredTransfer | undefined> {
+  return inTenant(deps.db, tenantId, async (trx) => {
+    const rows = await sql<TransferRow>`select * from ledger_transfers where tenant_id = ${tenantId} and id = ${id}`.execute(trx)
+    const row = rows.rows[0]
+    return row === undefined ? undefined : { ...toTransfer(row), journalIndex: row.journal_index, leafHash: row.leaf_hash }
+  })
+}
+
+/**
+ * An account's transfers recorded in [from, to) (instants), oldest first, after a cursor (a journal
+ * index): the statement. Pending transfers are listed with their kind; balances are the account's.
+ */
+export async function accountStatement(deps: LedgerDeps, tenantId: string, accountId: string, range: { from: Date | null; to: Date | null; afterIndex: bigint | null; limit: number }): Promise<StoredTransfer[]> {
+  return inTenant(deps.db, tenantId, async (trx) => {
+    const from = range.from ?? new Date(0)
+    const to = range.to ?? new Date('9999-12-31T00:00:00Z')
+    const after = range.afterIndex ?? -1n
+    const rows = await sql<TransferRow>`
+      (select * from ledger_transfers where tenant_id = ${tenantId} and debit_account_id = ${accountId} and posted_at >= ${from} and posted_at < ${to} and journal_index > ${after.toString()}
+        order by journal_index limit ${range.limit})
+      union all
+      (select * from ledger_transfers where tenant_id = ${tenantId} and credit_account_id = ${accountId} and posted_at >= ${from} and posted_at < ${to} and journal_index > ${after.toString()}
+        order by journal_index limit ${range.limit})
+      order by journal_index limit ${range.limit}`.execute(trx)
+    return rows.rows.map((row) => ({ ...toTransfer(row), journalIndex: row.journal_index, leafHash: row.leaf_hash }))
+  })
+}
+
+/**
+ * Posted balances of an account as they stood at a past moment: by instant (`postedAt <= at`, what
+ * the ledger had recorded then) or by value date (`valueDate <= on`, what counts for that business
+ * date, including back-dated transfers recorded later).
+ */
+export async function balanceAsOf(deps: LedgerDeps, tenantId: string, accountId: string, asOf: { instant: Date } | { valueDate: string }): Promise<{ debitsPosted: bigint; creditsPosted: bigint }> {
+  return inTenant(deps.db, tenantId, async (trx) => {
+    const cutoff = 'instant' in asOf ? sql`posted_at <= ${asOf.instant}` : sql`value_date <= ${asOf.valueDate}::date`
+    // Posted amounts: single-phase transfers (kind 0) and posts of pendings (kind 2).
+    const rows = await sql<{ debits: bigint | null; credits: bigint | null }>`
+      select
+        (select sum(amount) from ledger_transfers where tenant_id = ${tenantId} and debit_account_id = ${accountId} and kind in (0, 2) and ${cutoff})::bigint as debits,
+        (select sum(amount) from ledger_transfers where tenant_id = ${tenantId} and credit_account_id = ${accountId} and kind in (0, 2) and ${cutoff})::bigint as credits`.execute(trx)
+    return { debitsPosted: rows.rows[0]?.debits ?? 0n, creditsPosted: rows.rows[0]?.credits ?? 0n }
+  })
+}
+
+/** Signs the current journal root (RFC 6962 STH, Ed25519) and records the tree head. */
+export async function signJournalHead(deps: LedgerDeps, keyring: Keyring, tenantId: string, now: Date): Promise<SignedTreeHead> {
+  return inTenant(deps.db, tenantId, async (trx) => {
+    const size = await journalSize(trx, tenantId)
+    const rootHash = rootFromFrontier(await loadFrontier(trx, tenantId, size))
+    const sth = signTreeHead({ treeSize: Number(size), timestamp: now.getTime(), rootHash }, (message) => sign(keyring, message))
+    await sql`insert into ledger_tree_heads (tenant_id, tree_size, timestamp_ms, root_hash, key_id, signature)
+      values (${tenantId}, ${sth.treeSize}, ${sth.timestamp}, ${Buffer.from(rootHash)}, ${sth.keyId}, ${sth.signature})
+      on conflict do nothing`.execute(trx)
+    return sth
+  })
+}

@@ -1,0 +1,241 @@
+/**
+ * The ledger against a real PostgreSQL, through HTTP and the service: batches, replays, two-phase,
+ * linked chains, limits under concurrency, append-only storage, and the journal's Merkle tree, proofs
+ * and signed tree heads.
+ */
+import { sql } from 'kysely'
+import pg from 'pg'
+import { v7 as uuidv7 } from 'uuid'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { uuidv7Source } from '../src/core/ids.ts'
+import { inTenant } from '../src/db/database.ts'
+import { createTransfers, expirePendingTransfers, journalEntryOf, toTransfer, type TransferRow } from '../src/ledger/ledger-service.ts'
+import { encodeJournalEntry } from '../src/ledger/journal-entry.ts'
+import { leafHash, parseHex, rootFromLeafHashes, verifyConsistency, verifyInclusion, formatHex } from '../src/ledger/merkle.ts'
+import { verifyTreeHead } from '../src/ledger/tree-head.ts'
+import { transferFlags, type TransferInput } from '../src/ledger/transfer.ts'
+import { createTestApp, type TestApp } from './support/app.ts'
+
+let t: TestApp
+let tenantId: string
+let admin: string
+const headers = () => ({ authorization: `Bearer ${admin}` })
+const cash = uuidv7()
+const loan = uuidv7()
+const wallet = uuidv7()
+const funding = uuidv7()
+
+async function post(url: string, payload: unknown) {
+  const response = await t.app.inject({ method: 'POST', url, headers: headers(), payload: payload as Record<string, unknown> })
+  expect(response.statusCode, response.body).toBe(200)
+  return response.json() as { results: { index: number; id: string; status: string }[] }
+}
+async function balances(id: string) {
+  return (await t.app.inject({ url: `/v1/ledger/accounts/${id}`, headers: headers() })).json() as Record<string, string>
+}
+async function storedTransfers(): Promise<TransferRow[]> {
+  return inTenant(t.database.db, tenantId, async (trx) => (await sql<TransferRow>`select * from ledger_transfers order by journal_index`.execute(trx)).rows)
+}
+
+beforeAll(async () => {
+  t = await createTestApp()
+  tenantId = await t.createTenant('ledger-co')
+  admin = await t.createKey(tenantId, 'admin')
+  const created = await post('/v1/ledger/accounts', {
+    accounts: [
+      { id: cash, currency: 'CNY', code: 1001 },
+      { id: loan, currency: 'CNY', code: 1201 },
+      { id: wallet, currency: 'CNY', code: 2201, flags: { debitsMustNotExceedCredits: true } },
+      { id: funding, currency: 'CNY', code: 1001 },
+    ],
+  })
+  expect(created.results.map((r) => r.status)).toEqual(['created', 'created', 'created', 'created'])
+})
+afterAll(async () => {
+  await t.close()
+})
+
+describe('accounts', () => {
+  it('answers exists for a retry and exists_with_different_* for a changed definition', async () => {
+    const again = await post('/v1/ledger/accounts', { accounts: [{ id: cash, currency: 'CNY', code: 1001 }, { id: cash, currency: 'USD', code: 1001 }, { id: loan, currency: 'CNY', code: 1202 }] })
+    expect(again.results.map((r) => r.status)).toEqual(['exists', 'exists_with_different_currency', 'exists_with_different_code'])
+  })
+  it('refuses another tenant and a non-admin', async () => {
+    const other = await t.createTenant('ledger-other')
+    const otherAdmin = await t.createKey(other, 'admin')
+    expect((await t.app.inject({ url: `/v1/ledger/accounts/${cash}`, headers: { authorization: `Bearer ${otherAdmin}` } })).statusCode).toBe(404)
+    const operator = await t.createKey(tenantId, 'operator')
+    expect((await t.app.inject({ method: 'POST', url: '/v1/ledger/transfers', headers: { authorization: `Bearer ${operator}` }, payload: { transfers: [{ id: uuidv7(), debitAccountId: loan, creditAccountId: cash, amountMinor: '1' }] } })).statusCode).toBe(403)
+  })
+})
+
+describe('transfers', () => {
+  const t1 = uuidv7()
+  it('posts a batch, answers per item, and a replay changes nothing', async () => {
+    const body = { transfers: [
+      { id: t1, debitAccountId: loan, creditAccountId: cash, amountMinor: '500000', code: 1, valueDate: '2026-01-15' },
+      { id: uuidv7(), debitAccountId: loan, creditAccountId: loan, amountMinor: '1' },
+      { id: uuidv7(), debitAccountId: wallet, creditAccountId: cash, amountMinor: '1' },
+    ] }
+    const first = await post('/v1/ledger/transfers', body)
+    expect(first.results.map((r) => r.status)).toEqual(['created', 'accounts_must_be_different', 'exceeds_credits'])
+    expect(await balances(loan)).toMatchObject({ debitsPosted: '500000', creditsPosted: '0' })
+    const replay = await post('/v1/ledger/transfers', { transfers: [body.transfers[0]] })
+    expect(replay.results[0]?.status).toBe('exists')
+    expect(await balances(loan)).toMatchObject({ debitsPosted: '500000' })
+    const changed = await post('/v1/ledger/transfers', { transfers: [{ ...body.transfers[0], amountMinor: '500001' }] })
+    expect(changed.results[0]?.status).toBe('exists_with_different_amount')
+    const stored = (await t.app.inject({ url: `/v1/ledger/transfers/${t1}`, headers: headers() })).json() as Record<string, string>
+    expect(stored).toMatchObject({ amountMinor: '500000', valueDate: '2026-01-15', kind: 'posted', journalIndex: '0' })
+  })
+
+  it('runs two-phase transfers and expiry through the database', async () => {
+    const p = uuidv7()
+    await post('/v1/ledger/transfers', { transfers: [{ id: uuidv7(), debitAccountId: cash, creditAccountId: wallet, amountMinor: '1000' }] })
+    expect((await post('/v1/ledger/transfers', { transfers: [{ id: p, debitAccountId: wallet, creditAccountId: funding, amountMinor: '800', flags: { pending: true } }] })).results[0]?.status).toBe('created')
+    expect(await balances(wallet)).toMatchObject({ debitsPending: '800', creditsPosted: '1000' })
+    // The reservation counts against the limit.
+    expect((await post('/v1/ledger/transfers', { transfers: [{ id: uuidv7(), debitAccountId: wallet, creditAccountId: funding, amountMinor: '201' }] })).results[0]?.status).toBe('exceeds_credits')
+    const resolve = await post('/v1/ledger/transfers', { transfers: [
+      { id: uuidv7(), pendingId: p, amountMinor: '300', flags: { postPending: true } },
+      { id: uuidv7(), pendingId: p, flags: { voidPending: true } },
+    ] })
+    expect(resolve.results.map((r) => r.status)).toEqual(['created', 'pending_transfer_already_posted'])
+    expect(await balances(wallet)).toMatchObject({ debitsPending: '0', debitsPosted: '300' })
+    // Expiry of a timed-out pending transfer.
+    const q = uuidv7()
+    await post('/v1/ledger/transfers', { transfers: [{ id: q, debitAccountId: wallet, creditAccountId: funding, amountMinor: '100', flags: { pending: true }, timeoutSeconds: 1 }] })
+    expect(await expirePendingTransfers({ db: t.database.db, ids: uuidv7Source }, tenantId, new Date(Date.now() + 5_000))).toBe(1)
+    expect(await balances(wallet)).toMatchObject({ debitsPending: '0' })
+    expect((await post('/v1/ledger/transfers', { transfers: [{ id: uuidv7(), pendingId: q, flags: { postPending: true } }] })).results[0]?.status).toBe('pending_transfer_expired')
+  })
+
+  it('fails a linked chain as one, in the database too', async () => {
+    const before = await balances(loan)
+    const chain = await post('/v1/ledger/transfers', { transfers: [
+      { id: uuidv7(), debitAccountId: loan, creditAccountId: cash, amountMinor: '10', flags: { linked: true } },
+      { id: uuidv7(), debitAccountId: wallet, creditAccountId: cash, amountMinor: '999999' },
+    ] })
+    expect(chain.results.map((r) => r.status)).toEqual(['linked_event_failed', 'exceeds_credits'])
+    expect(await balances(loan)).toEqual(before)
+  })
+
+  it('refuses transfers on accounts owned by servicing from the raw API', async () => {
+    const owned = uuidv7()
+    await inTenant(t.database.db, tenantId, (trx) => sql`insert into ledger_accounts (tenant_id, id, currency, code, flags, owner, created_at) values (${tenantId}, ${owned}, 'CNY', 1201, 0, 'servicing', now())`.execute(trx))
+    const refused = await post('/v1/ledger/transfers', { transfers: [{ id: uuidv7(), debitAccountId: owned, creditAccountId: cash, amountMinor: '1' }] })
+    expect(refused.results[0]?.status).toBe('account_reserved_for_owner')
+    const fromServicing = await createTransfers({ db: t.database.db, ids: uuidv7Source }, tenantId, [{ id: uuidv7(), debitAccountId: owned, creditAccountId: cash, amountMinor: 1n, currency: null, code: 0, flags: transferFlags(), pendingId: null, timeoutSeconds: 0, userData: 0n, valueDate: null }], { now: new Date(), origin: 'servicing' })
+    expect(fromServicing.results[0]?.status).toBe('created')
+  })
+
+  it('rejects bad input with problem+json and changes nothing', async () => {
+    const count = (await storedTransfers()).length
+    for (const payload of [
+      { transfers: [] },
+      { transfers: [{ id: uuidv7(), debitAccountId: loan, creditAccountId: cash, amountMinor: 5 }] },
+      { transfers: [{ id: uuidv7(), debitAccountId: loan, creditAccountId: cash, amountMinor: '1.5' }] },
+      { transfers: [{ id: 'not-a-uuid', debitAccountId: loan, creditAccountId: cash, amountMinor: '1' }] },
+      { transfers: [{ id: uuidv7(), debitAccountId: loan, creditAccountId: cash, amountMinor: '1', colour: 'red' }] },
+      { transfers: Array.from({ length: 8_191 }, () => ({ id: uuidv7(), debitAccountId: loan, creditAccountId: cash, amountMinor: '1' })) },
+    ]) {
+      const response = await t.app.inject({ method: 'POST', url: '/v1/ledger/transfers', headers: headers(), payload })
+      expect(response.statusCode).toBe(400)
+      expect(response.headers['content-type']).toContain('application/problem+json')
+    }
+    expect((await storedTransfers()).length).toBe(count)
+  })
+})
+
+describe('reads', () => {
+  it('pages a statement and answers balances as of an instant and a value date', async () => {
+    const account = uuidv7()
+    await post('/v1/ledger/accounts', { accounts: [{ id: account, currency: 'CNY', code: 1203 }] })
+    for (let i = 0; i < 5; i++) await post('/v1/ledger/transfers', { transfers: [{ id: uuidv7(), debitAccountId: account, creditAccountId: cash, amountMinor: String(100 + i), valueDate: `2026-02-0${i + 1}` }] })
+    const seen: string[] = []
+    let cursor: string | null = null
+    do {
+      const page = (await t.app.inject({ url: `/v1/ledger/accounts/${account}/transfers?limit=2${cursor === null ? '' : `&after=${cursor}`}`, headers: headers() })).json() as { items: { amountMinor: string }[]; nextCursor: string | null }
+      seen.push(...page.items.map((i) => i.amountMinor))
+      cursor = page.nextCursor
+    } while (cursor !== null)
+    expect(seen).toEqual(['100', '101', '102', '103', '104'])
+    const byDate = (await t.app.inject({ url: `/v1/ledger/accounts/${account}/balance?valueDate=2026-02-02`, headers: headers() })).json() as Record<string, unknown>
+    expect(byDate).toMatchObject({ debitsPosted: '201', asOf: { kind: 'value_date', value: '2026-02-02' } })
+    const past = (await t.app.inject({ url: `/v1/ledger/accounts/${account}/balance?at=2000-01-01T00:00:00Z`, headers: headers() })).json() as Record<string, unknown>
+    expect(past).toMatchObject({ debitsPosted: '0' })
+    const nowBalance = (await t.app.inject({ url: `/v1/ledger/accounts/${account}/balance?at=${new Date(Date.now() + 1000).toISOString()}`, headers: headers() })).json() as Record<string, unknown>
+    expect(nowBalance).toMatchObject({ debitsPosted: '510' })
+  })
+})
+
+describe('concurrency', () => {
+  it('never overdraws an account raced by parallel clients, and never forks the journal', async () => {
+    const capped = uuidv7()
+    const sink = uuidv7()
+    await post('/v1/ledger/accounts', { accounts: [{ id: capped, currency: 'CNY', code: 2201, flags: { debitsMustNotExceedCredits: true } }, { id: sink, currency: 'CNY', code: 1001 }] })
+    await post('/v1/ledger/transfers', { transfers: [{ id: uuidv7(), debitAccountId: cash, creditAccountId: capped, amountMinor: '1000' }] })
+    const attempts = await Promise.all(Array.from({ length: 12 }, () => post('/v1/ledger/transfers', { transfers: Array.from({ length: 10 }, () => ({ id: uuidv7(), debitAccountId: capped, creditAccountId: sink, amountMinor: '10' })) })))
+    const created = attempts.flatMap((a) => a.results).filter((r) => r.status === 'created').length
+    expect(created).toBe(100)
+    expect(await balances(capped)).toMatchObject({ debitsPosted: '1000', creditsPosted: '1000' })
+    const rows = await storedTransfers()
+    expect(rows.map((r) => Number(r.journal_index))).toEqual(rows.map((_, i) => i))
+  })
+})
+
+describe('invariants in storage', () => {
+  it('Σ debits = Σ credits, and balances equal the sum of stored transfers', async () => {
+    const check = await inTenant(t.database.db, tenantId, (trx) => sql<{ debits: bigint; credits: bigint; mismatches: bigint }>`
+      select (select sum(debits_posted + debits_pending) from ledger_accounts)::bigint as debits,
+             (select sum(credits_posted + credits_pending) from ledger_accounts)::bigint as credits,
+             (select count(*) from ledger_accounts a where a.debits_posted <> coalesce((select sum(amount) from ledger_transfers t where t.debit_account_id = a.id and t.kind in (0, 2)), 0)) as mismatches`.execute(trx))
+    expect(check.rows[0]?.debits).toBe(check.rows[0]?.credits)
+    expect(check.rows[0]?.mismatches).toBe(0n)
+  })
+  it('refuses UPDATE and DELETE of transfers', async () => {
+    await expect(inTenant(t.database.db, tenantId, (trx) => sql`update ledger_transfers set amount = amount + 1`.execute(trx))).rejects.toThrow(/permission denied/)
+    await expect(inTenant(t.database.db, tenantId, (trx) => sql`delete from ledger_transfers`.execute(trx))).rejects.toThrow(/permission denied/)
+    const owner = new pg.Client({ connectionString: t.database.url })
+    await owner.connect()
+    await expect(owner.query('update ledger_transfers set amount = amount + 1')).rejects.toThrow(/append-only/)
+    await owner.end()
+  })
+})
+
+describe('journal', () => {
+  it('stores leaf hashes of the canonical entries, and its root, proofs and signed tree head verify', async () => {
+    const rows = await storedTransfers()
+    const leaves = rows.map((row) => leafHash(encodeJournalEntry(journalEntryOf(tenantId, row.journal_index, toTransfer(row)))))
+    rows.forEach((row, i) => expect(formatHex(row.leaf_hash)).toBe(formatHex(leaves[i] as Uint8Array)))
+    const sthResponse = await t.app.inject({ method: 'POST', url: '/v1/ledger/journal/tree-heads', headers: headers() })
+    expect(sthResponse.statusCode).toBe(200)
+    const sth = sthResponse.json() as { treeSize: number; rootHash: string; keyId: string; signature: string; timestamp: number }
+    expect(sth.treeSize).toBe(rows.length)
+    expect(sth.rootHash).toBe(formatHex(rootFromLeafHashes(leaves)))
+    const keys = (await t.app.inject({ url: '/v1/keys/signing' })).json() as { keys: { keyId: string; publicKeyPem: string }[] }
+    expect(verifyTreeHead(sth, keys.keys.find((k) => k.keyId === sth.keyId)?.publicKeyPem as string)).toBe(true)
+
+    for (const [index, size] of [[0, 1], [3, rows.length], [rows.length - 1, rows.length], [5, 9]] as const) {
+      const proof = (await t.app.inject({ url: `/v1/ledger/journal/inclusion?index=${index}&treeSize=${size}`, headers: headers() })).json() as { leafHash: string; rootHash: string; proof: string[] }
+      expect(proof.rootHash).toBe(formatHex(rootFromLeafHashes(leaves.slice(0, size))))
+      expect(verifyInclusion({ leafIndex: index, treeSize: size, leafHash: parseHex(proof.leafHash) as Uint8Array, proof: proof.proof.map((h) => parseHex(h) as Uint8Array), rootHash: parseHex(proof.rootHash) as Uint8Array })).toBe(true)
+    }
+    for (const [from, to] of [[1, rows.length], [4, 7], [rows.length, rows.length]] as const) {
+      const proof = (await t.app.inject({ url: `/v1/ledger/journal/consistency?from=${from}&to=${to}`, headers: headers() })).json() as { firstRoot: string; secondRoot: string; proof: string[] }
+      expect(verifyConsistency({ firstSize: from, secondSize: to, firstRoot: parseHex(proof.firstRoot) as Uint8Array, secondRoot: parseHex(proof.secondRoot) as Uint8Array, proof: proof.proof.map((h) => parseHex(h) as Uint8Array) })).toBe(true)
+    }
+    expect((await t.app.inject({ url: `/v1/ledger/journal/inclusion?index=0&treeSize=${rows.length + 1}`, headers: headers() })).statusCode).toBe(404)
+  })
+
+  it('grows consistently across batches from many writers', async () => {
+    const before = (await t.app.inject({ method: 'POST', url: '/v1/ledger/journal/tree-heads', headers: headers() })).json() as { treeSize: number; rootHash: string }
+    const deps = { db: t.database.db, ids: uuidv7Source }
+    const batch = (): TransferInput[] => Array.from({ length: 25 }, () => ({ id: uuidv7(), debitAccountId: loan, creditAccountId: cash, amountMinor: 1n, currency: null, code: 0, flags: transferFlags(), pendingId: null, timeoutSeconds: 0, userData: 0n, valueDate: null }))
+    await Promise.all(Array.from({ length: 6 }, () => createTransfers(deps, tenantId, batch(), { now: new Date(), origin: null })))
+    const after = (await t.app.inject({ method: 'POST', url: '/v1/ledger/journal/tree-heads', headers: headers() })).json() as { treeSize: number; rootHash: string }
+    expect(after.treeSize).toBe(before.treeSize + 150)
+    const proof = (await t.app.inject({ url: `/v1/ledger/journal/consistency?from=${before.treeSize}&to=${after.treeSize}`, headers: headers() })).json() as { proof: string[] }
+    expect(verifyConsistency({ firstSize: before.treeSize, secondSize: after.treeSize, firstRoot: parseHex(before.rootHash) as Uint8Array, secondRoot: parseHex(after.rootHash) as Uint8Array, proof: proof.proof.map((h) => parseHex(h) as Uint8Array) })).toBe(true)
+  })
+})
