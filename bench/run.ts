@@ -4,8 +4,9 @@
  * {"bench":"NAME","results":{…}} (snake_case keys, numbers only). Figures go to bench/RESULTS.md.
  */
 import { benchApi } from './api.ts'
+import { benchLedger } from './ledger.ts'
 
-const benches: Record<string, (quick: boolean) => Promise<Record<string, number>>> = { api: benchApi }
+const benches: Record<string, (quick: boolean) => Promise<Record<string, number>>> = { api: benchApi, ledger: benchLedger }
 
 const [name, ...flags] = process.argv.slice(2)
 if (name === '--list') {

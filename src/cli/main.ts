@@ -20,6 +20,20 @@ import { startProgress } from './progress.ts'
 
 class CliError extends Error {}
 
+function parseCount(text: string): number {
+  if (!/^\d{1,15}$/.test(text)) throw new CliError(`"${text}" is not a non-negative whole number`)
+  return Number.parseInt(text, 10)
+}
+
+/** Runs a pure command, turning its thrown message into the CLI's one-line error. */
+function runPure(fn: () => string): string {
+  try {
+    return fn()
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message : String(error))
+  }
+}
+
 function print(value: unknown, json: boolean, human: string): void {
   process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${human}\n`)
 }
@@ -190,6 +204,102 @@ export function buildCli(): Command {
         if (result.status !== 'ok') throw new CliError(`no API key ${options.id} in tenant ${options.tenant}`)
         print({ id: result.value.id, revokedAt: result.value.revokedAt }, options.json === true, `revoked ${result.value.id}`)
       })
+    })
+
+  const merkle = program.command('merkle').description('RFC 6962 Merkle tree tools on raw hex leaves (no database), to check our hashing against other implementations')
+  merkle
+    .command('root')
+    .description('print the tree root as hex (no leaves: the hash of the empty string; an empty argument is an empty leaf)')
+    .argument('[hex...]', 'leaves as hex')
+    .action(async (hex: string[]) => {
+      const { merkleRootCommand } = await import('../ledger/merkle-cli.ts')
+      process.stdout.write(`${runPure(() => merkleRootCommand(hex))}\n`)
+    })
+  merkle
+    .command('inclusion')
+    .description('print RFC 6962 PATH(index, D[n]) as a JSON array of hex hashes')
+    .requiredOption('--index <i>', 'leaf index, from 0', parseCount)
+    .argument('[hex...]', 'leaves as hex')
+    .action(async (hex: string[], options: { index: number }) => {
+      const { merkleInclusionCommand } = await import('../ledger/merkle-cli.ts')
+      process.stdout.write(`${runPure(() => merkleInclusionCommand(options.index, hex))}\n`)
+    })
+  merkle
+    .command('consistency')
+    .description('print RFC 6962 PROOF(m, D[n]) as a JSON array of hex hashes')
+    .requiredOption('--from <m>', 'the earlier tree size', parseCount)
+    .argument('[hex...]', 'leaves as hex')
+    .action(async (hex: string[], options: { from: number }) => {
+      const { merkleConsistencyCommand } = await import('../ledger/merkle-cli.ts')
+      process.stdout.write(`${runPure(() => merkleConsistencyCommand(options.from, hex))}\n`)
+    })
+
+  const journal = program.command('journal').description("the tenant's tamper-evident journal")
+  journal
+    .command('export')
+    .description('write the journal as NDJSON, one {"index","leafHex",…decoded fields} per line, oldest first')
+    .requiredOption('--tenant <slug>', 'tenant slug')
+    .option('--from <index>', 'first index', parseCount, 0)
+    .action(async (options: { tenant: string; from: number }) => {
+      const { exportJournal } = await import('../ledger/ledger-service.ts')
+      await withDatabase(async (database) => {
+        const tenantId = await tenantIdOrThrow(database, options.tenant)
+        let progress: ReturnType<typeof startProgress> | undefined
+        let last = 0n
+        await exportJournal({ db: database.db, ids: uuidv7Source }, tenantId, {
+          fromIndex: BigInt(options.from),
+          pageSize: 5_000,
+          onLine: (line) => process.stdout.write(`${JSON.stringify(line)}\n`),
+          onProgress: (done, total) => {
+            progress ??= startProgress('exporting', Number(total))
+            progress.tick(Number(done - last))
+            last = done
+          },
+        })
+        progress?.stop()
+      })
+    })
+  journal
+    .command('sth')
+    .description('sign the current tree head of the journal and print it as JSON {"treeSize","timestamp","rootHash","keyId","signature"}')
+    .requiredOption('--tenant <slug>', 'tenant slug')
+    .action(async (options: { tenant: string }) => {
+      const { signJournalHead } = await import('../ledger/ledger-service.ts')
+      const config = loadConfig()
+      const keyring = loadKeyring({ keyDir: config.keyDir, signingKeyFile: config.signingKeyFile, dataKeyFile: config.dataKeyFile })
+      await withDatabase(async (database) => {
+        const tenantId = await tenantIdOrThrow(database, options.tenant)
+        process.stdout.write(`${JSON.stringify(await signJournalHead({ db: database.db, ids: uuidv7Source }, keyring, tenantId, systemClock.now()))}\n`)
+      })
+    })
+  journal
+    .command('verify')
+    .description('verify an export offline (no database): the signature of the tree head, the tree, and each entry; names the first bad index')
+    .requiredOption('--export <file>', 'NDJSON from `puhui journal export`')
+    .requiredOption('--sth <file>', 'signed tree head JSON')
+    .requiredOption('--pubkey <file>', 'PEM public key named by the tree head (GET /v1/keys/signing)')
+    .action(async (options: { export: string; sth: string; pubkey: string }) => {
+      const { verifyJournalExport } = await import('../ledger/journal-verify.ts')
+      const read = (file: string) => readFile(file, 'utf8').catch((error: Error) => {
+        throw new CliError(`cannot read ${file}: ${error.message}`)
+      })
+      const [exportText, sthText, pubkey] = await Promise.all([read(options.export), read(options.sth), read(options.pubkey)])
+      const lines = exportText.split('\n').filter((line) => line.trim() !== '').map((line, i) => {
+        try {
+          return JSON.parse(line) as unknown
+        } catch {
+          throw new CliError(`line ${i + 1} of ${options.export} is not JSON`)
+        }
+      })
+      let sth: unknown
+      try {
+        sth = JSON.parse(sthText)
+      } catch {
+        throw new CliError(`${options.sth} is not JSON`)
+      }
+      const result = verifyJournalExport(lines, sth, pubkey)
+      process.stdout.write(`${JSON.stringify(result)}\n`)
+      if (!result.ok) process.exitCode = 1
     })
 
   const keys = program.command('keys').description('signing and data-encryption keys')

@@ -237,7 +237,17 @@ const exportLineKeys = [
 const unsignedDecimalPattern = /^(?:0|[1-9]\d*)$/
 const isoInstantPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/
 
-type ParsedExportLine = { ok: true; entry: JournalEntry; leaf: Uint8Array } | { ok: false; detail: string }
+/** 'YYYY-MM-DDTHH:MM:SS[.sss]Z' in 1970..9999 → Date, or undefined (no time zone offsets, no impossible dates). */
+function parseInstant(text: string): Date | undefined {
+  if (!isoInstantPattern.test(text)) return undefined
+  const date = new Date(text)
+  const ms = date.getTime()
+  if (Number.isNaN(ms) || ms < 0 || ms > instantMsMax) return undefined
+  if (date.toISOString().slice(0, 19) !== text.slice(0, 19)) return undefined
+  return date
+}
+
+type ParsedExportLine = { ok: true; entry: JournalEntry; leaf: Uint8Array; storedLeafHash: Uint8Array | undefined } | { ok: false; detail: string }
 
 /**
  * Reads a parsed NDJSON export line: exactly the export fields, each well formed. Returns the entry its
@@ -246,8 +256,12 @@ type ParsedExportLine = { ok: true; entry: JournalEntry; leaf: Uint8Array } | { 
 export function parseJournalExportLine(value: unknown): ParsedExportLine {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, detail: 'line is not a JSON object' }
   const line = value as Record<string, unknown>
-  const keys = Object.keys(line).sort().join(',')
-  if (keys !== exportLineKeys) return { ok: false, detail: `line must have exactly the fields ${exportLineKeys}; got ${keys}` }
+  // `storedLeafHash` (optional): the leaf hash the ledger recorded at commit, exported beside the fields
+  // re-read from storage, so that a stored row changed afterwards is found at its own index.
+  const keys = Object.keys(line).filter((key) => key !== 'storedLeafHash').sort().join(',')
+  if (keys !== exportLineKeys) return { ok: false, detail: `line must have exactly the fields ${exportLineKeys} (and optionally storedLeafHash); got ${keys}` }
+  const storedLeafHash = line.storedLeafHash === undefined ? undefined : typeof line.storedLeafHash === 'string' ? parseHex(line.storedLeafHash) : undefined
+  if (line.storedLeafHash !== undefined && (storedLeafHash === undefined || storedLeafHash.length !== 32)) return { ok: false, detail: 'storedLeafHash must be 32 bytes of hex' }
   const { index, leafHex, amountMinor, currency, ledgerCode, flags, pendingId, kind, valueDate, postedAt, userData } = line
   if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0) return { ok: false, detail: 'index must be a non-negative integer' }
   const leaf = typeof leafHex === 'string' ? parseHex(leafHex) : undefined
@@ -264,8 +278,8 @@ export function parseJournalExportLine(value: unknown): ParsedExportLine {
   if (typeof kind !== 'string' || !Object.hasOwn(kindCodes, kind)) return { ok: false, detail: `kind must be one of ${kindByCode.join(', ')}` }
   const days = typeof valueDate === 'string' ? daysSinceEpoch(valueDate) : undefined
   if (days === undefined || days < 0) return { ok: false, detail: 'valueDate must be a calendar date YYYY-MM-DD from 1970-01-01' }
-  const postedAtDate = typeof postedAt === 'string' && isoInstantPattern.test(postedAt) ? new Date(postedAt) : undefined
-  if (postedAtDate === undefined || Number.isNaN(postedAtDate.getTime()) || postedAtDate.getTime() < 0 || postedAtDate.toISOString().slice(0, 10) !== postedAt.slice(0, 10)) return { ok: false, detail: 'postedAt must be an ISO 8601 UTC instant from 1970' }
+  const postedAtDate = typeof postedAt === 'string' ? parseInstant(postedAt) : undefined
+  if (postedAtDate === undefined) return { ok: false, detail: 'postedAt must be an ISO 8601 UTC instant (YYYY-MM-DDTHH:MM:SS.sssZ) in 1970..9999' }
   if (typeof userData !== 'string' || !unsignedDecimalPattern.test(userData) || BigInt(userData) > u64Max) return { ok: false, detail: 'userData must be a decimal string of a u64' }
   const entry: JournalEntry = {
     tenantId: line.tenantId as string,
@@ -283,5 +297,5 @@ export function parseJournalExportLine(value: unknown): ParsedExportLine {
     postedAt: postedAtDate,
     userData: BigInt(userData),
   }
-  return { ok: true, entry, leaf }
+  return { ok: true, entry, leaf, storedLeafHash }
 }

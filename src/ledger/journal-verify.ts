@@ -43,6 +43,8 @@ export type JournalVerifyFailure =
   | 'malformed_line'
   /** A line's fields do not encode to its leafHex (one of the two was changed). */
   | 'leaf_fields_mismatch'
+  /** A line's entry does not hash to the leaf hash the ledger stored at commit: the stored row was changed. */
+  | 'stored_leaf_hash_mismatch'
   /** A line's index is not its position: a line was removed, inserted, duplicated or moved. */
   | 'index_sequence'
   /** The tree head covers more entries than the export holds. */
@@ -72,6 +74,9 @@ function checkLine(value: unknown, position: number): { ok: true; leaf: Uint8Arr
   if (!equalBytes(fromFields, parsed.leaf)) {
     const differing = differingFields(parsed.entry, fromLeaf)
     return { ok: false, failure: fail('leaf_fields_mismatch', position, `line ${position + 1}: fields differ from leafHex in ${differing.join(', ') || 'their encoding'}`) }
+  }
+  if (parsed.storedLeafHash !== undefined && !equalBytes(leafHash(parsed.leaf), parsed.storedLeafHash)) {
+    return { ok: false, failure: fail('stored_leaf_hash_mismatch', position, `line ${position + 1}: the entry hashes to ${formatHex(leafHash(parsed.leaf))}, but the ledger recorded ${formatHex(parsed.storedLeafHash)} when it committed this transfer`) }
   }
   const index = fromLeaf.index
   if (index !== position) {

@@ -10,11 +10,12 @@
  */
 import { sql, type Kysely } from 'kysely'
 import { assert } from '../core/assert.ts'
+import { safeIntegerOf } from '../core/integers.ts'
 import type { IdSource } from '../core/ids.ts'
 import { inTenant, type Tx } from '../db/database.ts'
 import type { DB } from '../db/schema.ts'
 import { decideAccounts, flagsFromBits, flagsToBits, type AccountInput, type AccountStatus, type StoredAccount } from './account.ts'
-import { encodeJournalEntry, type JournalEntry } from './journal-entry.ts'
+import { encodeJournalEntry, formatJournalExportLine, type JournalEntry, type JournalExportLine } from './journal-entry.ts'
 import { signTreeHead, type SignedTreeHead } from './tree-head.ts'
 import { sign, type Keyring } from '../keys/index.ts'
 import {
@@ -22,6 +23,7 @@ import {
   consistencyProofFromStore,
   inclusionProofFromStore,
   leafHash,
+  nodeHash,
   nodesNeededForConsistency,
   nodesNeededForInclusion,
   nodesNeededForRoot,
@@ -98,7 +100,7 @@ export function toAccount(row: AccountRow): StoredAccount {
 export function journalEntryOf(tenantId: string, index: bigint, transfer: Transfer): JournalEntry {
   return {
     tenantId,
-    index: Number(index),
+    index: safeIntegerOf(index),
     transferId: transfer.id,
     debitAccountId: transfer.debitAccountId,
     creditAccountId: transfer.creditAccountId,
@@ -175,9 +177,14 @@ async function lockJournalHead(trx: Tx, tenantId: string): Promise<bigint> {
   return size
 }
 
-async function loadSnapshot(trx: Tx, tenantId: string, inputs: readonly TransferInput[]): Promise<LedgerSnapshot> {
+/**
+ * Loads what the batch touches. With `withExisting` false, the transfers stored under the batch's own
+ * ids are not looked up (the optimistic path: fresh ids are the common case, and the insert detects the
+ * rest).
+ */
+async function loadSnapshot(trx: Tx, tenantId: string, inputs: readonly TransferInput[], withExisting: boolean): Promise<LedgerSnapshot> {
   const pendingIds = [...new Set(inputs.flatMap((input) => (input.pendingId === null ? [] : [input.pendingId])))]
-  const transferIds = [...new Set([...inputs.map((input) => input.id), ...pendingIds])]
+  const transferIds = withExisting ? [...new Set([...inputs.map((input) => input.id), ...pendingIds])] : pendingIds
   const stored = await sql<TransferRow>`select * from ledger_transfers where tenant_id = ${tenantId} and id = any(${transferIds}::uuid[])`.execute(trx)
   const transfers = new Map(stored.rows.map((row) => [row.id, toTransfer(row)]))
   const pendingStates = new Map<string, PendingState>()
@@ -199,20 +206,41 @@ async function loadSnapshot(trx: Tx, tenantId: string, inputs: readonly Transfer
   return { accounts: new Map(accounts.rows.map((row) => [row.id, toAccount(row)])), transfers, pendingStates }
 }
 
-/** Fetches perfect-subtree hashes: level 0 from the transfers' leaf hashes, higher levels from nodes. */
+/**
+ * Levels of the Merkle tree below this one are not stored: a node there is recomputed from at most
+ * 2^(storedLevelMin-1) leaf hashes when a proof needs it. Storing every level would add one row per
+ * transfer to the write path; storing from level 4 adds one per sixteen.
+ */
+export const storedLevelMin = 4
+
+/** Fetches perfect-subtree hashes: leaves from the transfers, low levels recomputed, high levels stored. */
 async function loadNodes(trx: Tx, tenantId: string, addresses: readonly SubtreeAddress[]): Promise<Map<string, Uint8Array>> {
   const hashes = new Map<string, Uint8Array>()
-  const leaves = addresses.filter((address) => address.level === 0)
-  const inner = addresses.filter((address) => address.level > 0)
-  if (leaves.length > 0) {
-    const rows = await sql<{ journal_index: bigint; leaf_hash: Buffer }>`
-      select journal_index, leaf_hash from ledger_transfers where tenant_id = ${tenantId} and journal_index = any(${leaves.map((a) => a.index)}::bigint[])`.execute(trx)
-    for (const row of rows.rows) hashes.set(`0:${row.journal_index}`, row.leaf_hash)
+  const stored = addresses.filter((address) => address.level >= storedLevelMin)
+  const computed = addresses.filter((address) => address.level < storedLevelMin)
+  const leafIndexes = new Set<number>()
+  for (const address of computed) {
+    const width = 2 ** address.level
+    for (let i = address.index * width; i < (address.index + 1) * width; i++) leafIndexes.add(i)
   }
-  if (inner.length > 0) {
+  if (leafIndexes.size > 0) {
+    const rows = await sql<{ journal_index: bigint; leaf_hash: Buffer }>`
+      select journal_index, leaf_hash from ledger_transfers where tenant_id = ${tenantId} and journal_index = any(${[...leafIndexes]}::bigint[])`.execute(trx)
+    const leaves = new Map(rows.rows.map((row) => [safeIntegerOf(row.journal_index), row.leaf_hash as Uint8Array]))
+    const subtreeHash = (level: number, index: number): Uint8Array => {
+      if (level === 0) {
+        const leaf = leaves.get(index)
+        assert(leaf !== undefined, `journal leaf ${index} exists`)
+        return leaf
+      }
+      return nodeHash(subtreeHash(level - 1, 2 * index), subtreeHash(level - 1, 2 * index + 1))
+    }
+    for (const address of computed) hashes.set(`${address.level}:${address.index}`, subtreeHash(address.level, address.index))
+  }
+  if (stored.length > 0) {
     const rows = await sql<{ level: number; idx: bigint; hash: Buffer }>`
       select n.level, n.idx, n.hash from ledger_merkle_nodes n
-      join unnest(${inner.map((a) => a.level)}::smallint[], ${inner.map((a) => a.index)}::bigint[]) as want(level, idx) on n.level = want.level and n.idx = want.idx
+      join unnest(${stored.map((a) => a.level)}::smallint[], ${stored.map((a) => a.index)}::bigint[]) as want(level, idx) on n.level = want.level and n.idx = want.idx
       where n.tenant_id = ${tenantId}`.execute(trx)
     for (const row of rows.rows) hashes.set(`${row.level}:${row.idx}`, row.hash)
   }
@@ -226,15 +254,19 @@ function storeOf(hashes: Map<string, Uint8Array>): SubtreeStore {
 
 /** The perfect-subtree nodes on the right edge of the journal tree of `size` leaves. */
 async function loadFrontier(trx: Tx, tenantId: string, size: bigint): Promise<SubtreeNode[]> {
-  const addresses = nodesNeededForRoot(Number(size))
+  const addresses = nodesNeededForRoot(safeIntegerOf(size))
   const hashes = await loadNodes(trx, tenantId, addresses)
   return addresses.map((address) => ({ ...address, hash: hashes.get(`${address.level}:${address.index}`) as Uint8Array }))
 }
 
-/** Writes a decided batch: transfers (= journal entries), balance deltas, Merkle nodes, journal head. */
-async function persistOutcome(trx: Tx, tenantId: string, journalSize: bigint, outcome: ApplyOutcome): Promise<void> {
+/**
+ * Writes a decided batch: transfers (= journal entries), balance deltas, Merkle nodes, journal head.
+ * Returns false, having written only part of the batch, when a transfer id was already stored (the
+ * caller then rolls back to its savepoint and decides again knowing the stored transfers).
+ */
+async function persistOutcome(trx: Tx, tenantId: string, journalSize: bigint, outcome: ApplyOutcome): Promise<boolean> {
   assertBalanced(outcome)
-  if (outcome.created.length === 0) return
+  if (outcome.created.length === 0) return true
   const created = outcome.created
   const leafHashes: Uint8Array[] = []
   const indexes: string[] = []
@@ -243,7 +275,8 @@ async function persistOutcome(trx: Tx, tenantId: string, journalSize: bigint, ou
     indexes.push(index.toString())
     leafHashes.push(leafHash(encodeJournalEntry(journalEntryOf(tenantId, index, transfer))))
   })
-  await sql`
+  const inserted = await sql<{ n: bigint }>`
+    with inserted as (
     insert into ledger_transfers (tenant_id, id, debit_account_id, credit_account_id, amount, currency, code, kind, flags, pending_id,
       timeout_seconds, expires_at, user_data, value_date, posted_at, journal_index, leaf_hash)
     select ${tenantId}, * from unnest(
@@ -253,7 +286,11 @@ async function persistOutcome(trx: Tx, tenantId: string, journalSize: bigint, ou
       ${created.map((t) => t.timeoutSeconds)}::int[], ${created.map((t) => (t.kind === 'pending' && t.timeoutSeconds > 0 ? new Date(t.postedAt.getTime() + t.timeoutSeconds * 1000).toISOString() : null))}::timestamptz[],
       ${created.map((t) => t.userData.toString())}::bigint[], ${created.map((t) => t.valueDate)}::date[], ${created.map((t) => t.postedAt.toISOString())}::timestamptz[],
       ${indexes}::bigint[], ${leafHashes.map((h) => Buffer.from(h))}::bytea[])
+    on conflict (tenant_id, id) do nothing
+    returning 1)
+    select count(*) as n from inserted
   `.execute(trx)
+  if (inserted.rows[0]?.n !== BigInt(created.length)) return false
   if (outcome.deltas.size > 0) {
     const ids = [...outcome.deltas.keys()]
     const d = [...outcome.deltas.values()]
@@ -268,7 +305,7 @@ async function persistOutcome(trx: Tx, tenantId: string, journalSize: bigint, ou
   }
   const frontier = await loadFrontier(trx, tenantId, journalSize)
   const appended = appendLeaves(frontier, leafHashes)
-  const inner = appended.created.filter((node) => node.level > 0)
+  const inner = appended.created.filter((node) => node.level >= storedLevelMin)
   if (inner.length > 0) {
     await sql`
       insert into ledger_merkle_nodes (tenant_id, level, idx, hash)
@@ -276,6 +313,7 @@ async function persistOutcome(trx: Tx, tenantId: string, journalSize: bigint, ou
     `.execute(trx)
   }
   await sql`update ledger_journal_heads set size = ${(journalSize + BigInt(created.length)).toString()} where tenant_id = ${tenantId}`.execute(trx)
+  return true
 }
 
 /** Σ debits = Σ credits per currency in what a batch changes (posted and pending separately). */
@@ -298,9 +336,16 @@ export async function createTransfers(deps: LedgerDeps, tenantId: string, inputs
     const tenant = await sql<{ business_date: string }>`select business_date from tenants where id = ${tenantId}`.execute(trx)
     const businessDate = tenant.rows[0]?.business_date
     assert(businessDate !== undefined, 'tenant exists')
-    const snapshot = await loadSnapshot(trx, tenantId, inputs)
-    const outcome = applyTransfers(snapshot, inputs, { now: context.now, businessDate, origin: context.origin })
-    await persistOutcome(trx, tenantId, journalSize, outcome)
+    const applyContext = { now: context.now, businessDate, origin: context.origin }
+    // Optimistic first: decide as if no id of the batch were stored yet. If one was, the insert says so,
+    // and the batch is decided again from a snapshot that includes the stored transfers.
+    await sql`savepoint optimistic`.execute(trx)
+    let outcome = applyTransfers(await loadSnapshot(trx, tenantId, inputs, false), inputs, applyContext)
+    if (!(await persistOutcome(trx, tenantId, journalSize, outcome))) {
+      await sql`rollback to savepoint optimistic`.execute(trx)
+      outcome = applyTransfers(await loadSnapshot(trx, tenantId, inputs, true), inputs, applyContext)
+      assert(await persistOutcome(trx, tenantId, journalSize, outcome), 'no stored id remains undetected')
+    }
     return { results: outcome.results, journalSize: journalSize + BigInt(outcome.created.length) }
   })
 }
@@ -321,7 +366,7 @@ export async function expirePendingTransfers(deps: LedgerDeps, tenantId: string,
     const tenant = await sql<{ business_date: string }>`select business_date from tenants where id = ${tenantId}`.execute(trx)
     const snapshot: LedgerSnapshot = { accounts: new Map(accounts.rows.map((row) => [row.id, toAccount(row)])), transfers: new Map(pendings.map((t) => [t.id, t])), pendingStates: new Map(pendings.map((t) => [t.id, 'pending' as const])) }
     const outcome = expirePending(snapshot, pendings, { now, businessDate: tenant.rows[0]?.business_date as string, origin: null, newId: () => deps.ids.next() })
-    await persistOutcome(trx, tenantId, journalSize, outcome)
+    assert(await persistOutcome(trx, tenantId, journalSize, outcome), 'expiry ids are fresh')
     return outcome.created.length
   })
 }
@@ -424,10 +469,33 @@ export async function signJournalHead(deps: LedgerDeps, keyring: Keyring, tenant
   return inTenant(deps.db, tenantId, async (trx) => {
     const size = await journalSize(trx, tenantId)
     const rootHash = rootFromFrontier(await loadFrontier(trx, tenantId, size))
-    const sth = signTreeHead({ treeSize: Number(size), timestamp: now.getTime(), rootHash }, (message) => sign(keyring, message))
+    const sth = signTreeHead({ treeSize: safeIntegerOf(size), timestamp: now.getTime(), rootHash }, (message) => sign(keyring, message))
     await sql`insert into ledger_tree_heads (tenant_id, tree_size, timestamp_ms, root_hash, key_id, signature)
       values (${tenantId}, ${sth.treeSize}, ${sth.timestamp}, ${Buffer.from(rootHash)}, ${sth.keyId}, ${sth.signature})
       on conflict do nothing`.execute(trx)
     return sth
   })
+}
+
+/**
+ * Streams the tenant's journal, oldest first, as export lines ({index, leafHex, …decoded fields}),
+ * re-encoded from the stored transfers, plus `storedLeafHash`: the leaf hash recorded at commit. A row
+ * changed afterwards no longer matches its stored leaf hash (nor the signed tree heads).
+ */
+export async function exportJournal(deps: LedgerDeps, tenantId: string, options: { fromIndex: bigint; pageSize: number; onLine: (line: JournalExportLine & { storedLeafHash: string }) => void; onProgress?: (done: bigint, total: bigint) => void }): Promise<bigint> {
+  let next = options.fromIndex
+  let total = 0n
+  for (;;) {
+    const page = await inTenant(deps.db, tenantId, async (trx) => {
+      total = await journalSize(trx, tenantId)
+      return (await sql<TransferRow>`select * from ledger_transfers where tenant_id = ${tenantId} and journal_index >= ${next.toString()} order by journal_index limit ${options.pageSize}`.execute(trx)).rows
+    })
+    for (const row of page) {
+      const line = formatJournalExportLine(journalEntryOf(tenantId, row.journal_index, toTransfer(row)))
+      options.onLine({ ...line, storedLeafHash: Buffer.from(row.leaf_hash).toString('hex') })
+      next = row.journal_index + 1n
+    }
+    options.onProgress?.(next, total)
+    if (page.length < options.pageSize) return next - options.fromIndex
+  }
 }

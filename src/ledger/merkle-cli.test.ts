@@ -39,7 +39,7 @@ describe('puhui merkle', () => {
     expect(() => merkleInclusionCommand(8, ctLeaves)).toThrow(/--index must be an integer from 0 to 7, got 8/)
     expect(() => merkleInclusionCommand(-1, ctLeaves)).toThrow(/--index/)
     expect(() => merkleInclusionCommand(0, [])).toThrow(/at least one leaf/)
-    expect(() => merkleConsistencyCommand(9, ctLeaves)).toThrow(/--from must be an integer from 0 to 8, got 9/)
+    expect(() => merkleConsistencyCommand(9, ctLeaves)).toThrow(/--from must be an integer from 0 to 8 \(the number of leaves\), got 9/)
     expect(() => merkleConsistencyCommand(1.5, ctLeaves)).toThrow(/--from/)
     for (const run of [() => merkleRootCommand(['q']), () => merkleInclusionCommand(99, ['00'])]) {
       try {

@@ -30,7 +30,7 @@
  *
  * Pure apart from SHA-256 (node:crypto); no database, clock or I/O.
  */
-import { createHash } from 'node:crypto'
+import { hash as oneShotHash } from 'node:crypto'
 import { assert } from '../core/assert.ts'
 
 /** Bytes in a SHA-256 hash, and so in every leaf hash, node hash, root and proof element. */
@@ -46,10 +46,17 @@ export type SubtreeStore = { get(level: number, index: number): Uint8Array | und
 const leafPrefix = Uint8Array.of(0x00)
 const nodePrefix = Uint8Array.of(0x01)
 
+/** SHA-256 of the concatenated parts. One-shot `crypto.hash` is ~1.5x faster than `createHash` for 65 bytes. */
 function sha256(...parts: readonly Uint8Array[]): Uint8Array {
-  const hash = createHash('sha256')
-  for (const part of parts) hash.update(part)
-  return Uint8Array.from(hash.digest())
+  let length = 0
+  for (const part of parts) length += part.length
+  const message = new Uint8Array(length)
+  let offset = 0
+  for (const part of parts) {
+    message.set(part, offset)
+    offset += part.length
+  }
+  return new Uint8Array(oneShotHash('sha256', message, 'buffer'))
 }
 
 /** SHA-256 of the empty string: the hash of the empty tree (RFC 6962 §2.1, MTH({})). */

@@ -7,21 +7,24 @@
  */
 import { Type } from 'typebox'
 import { batchBodyBytesMax, pageSizeMax, transfersPerBatchMax } from '../../core/limits.ts'
-import { accountStatuses, type AccountInput } from '../../ledger/account.ts'
 import {
   accountStatement,
+  accountStatuses,
   balanceAsOf,
   consistencyProof,
   createAccounts,
   createTransfers,
   findAccount,
   findTransfer,
+  formatHex,
   inclusionProof,
   signJournalHead,
+  transferFlags,
+  transferStatuses,
+  type AccountInput,
   type StoredTransfer,
-} from '../../ledger/ledger-service.ts'
-import { formatHex } from '../../ledger/merkle.ts'
-import { transferFlags, transferStatuses, type TransferInput } from '../../ledger/transfer.ts'
+  type TransferInput,
+} from '../../ledger/index.ts'
 import type { App, AppDeps } from '../app.ts'
 import { principalOf, staffRoles } from '../authenticate.ts'
 import { Problem } from '../problem.ts'
