@@ -13,6 +13,7 @@ import { systemClock } from './core/clock.ts'
 import { uuidv7Source } from './core/ids.ts'
 import { openDatabase, type Database } from './db/database.ts'
 import { seedDemo, type DemoLogins } from './demo.ts'
+import { expirePendingTransfers } from './ledger/index.ts'
 import { loadKeyring } from './keys/index.ts'
 import { createLogger, type Logger } from './log.ts'
 import { version } from './version.ts'
@@ -27,6 +28,16 @@ export async function purgeExpired(db: Kysely<DB>, now: Date): Promise<{ idempot
   const result = await sql<{ idempotency_keys: bigint; sessions: bigint }>`select * from puhui_purge_expired(${idempotencyBefore}, ${sessionsBefore})`.execute(db)
   const row = result.rows[0]
   return { idempotencyKeys: row?.idempotency_keys ?? 0n, sessions: row?.sessions ?? 0n }
+}
+
+const expiryIntervalMs = 60_000
+
+/** Expires every tenant's pending transfers whose timeout has passed; returns how many. */
+export async function expireDuePendings(db: Kysely<DB>, now: Date): Promise<number> {
+  const tenants = await sql<{ tenant_id: string }>`select puhui_tenants_with_expired_pendings as tenant_id from puhui_tenants_with_expired_pendings(${now})`.execute(db)
+  let expired = 0
+  for (const { tenant_id: tenantId } of tenants.rows) expired += await expirePendingTransfers({ db, ids: uuidv7Source }, tenantId, now)
+  return expired
 }
 
 export type RunningServer = { app: App; database: Database; url: string; demo: DemoLogins | undefined; stop(): Promise<void> }
@@ -44,10 +55,15 @@ export async function startServer(config: Config = loadConfig(), log: Logger = c
       purgeExpired(database.db, systemClock.now()).catch((error: unknown) => log.error({ err: error }, 'retention purge failed'))
     }, maintenanceIntervalMs)
     maintenance.unref()
+    const expiry = setInterval(() => {
+      expireDuePendings(database.db, systemClock.now()).catch((error: unknown) => log.error({ err: error }, 'pending-transfer expiry failed'))
+    }, expiryIntervalMs)
+    expiry.unref()
     let stopping: Promise<void> | undefined
     const stop = () => {
       stopping ??= (async () => {
         clearInterval(maintenance)
+        clearInterval(expiry)
         await app.close()
         await database.close()
       })()

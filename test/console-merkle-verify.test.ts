@@ -114,6 +114,11 @@ describe('browser inclusion verification', () => {
     expect(result.verified).toBe(true)
     // Leaf 4 of 5 is alone on the right edge: its one sibling, the left subtree of 4 leaves, is on the left at level 2.
     expect(result.steps).toEqual([{ step: 1, level: 2, side: 'left', sibling: proof[0], result: input.rootHash }])
+    // Leaf 4 of 6: its right neighbour (level 0), then the pair 4–5 is promoted past level 1 to meet leaves 0–3 at level 2.
+    const six = leaves(6, 'shape')
+    const sixProof = inclusionProof(4, six).map(formatHex)
+    const steps = (await browser.verifyInclusion({ leafIndex: 4, treeSize: 6, leafHash: formatHex(six[4] as Uint8Array), proof: sixProof, rootHash: formatHex(rootFromLeafHashes(six)) })).steps
+    expect(steps.map((s) => [s.level, s.side, s.sibling])).toEqual([[0, 'right', formatHex(six[5] as Uint8Array)], [2, 'left', formatHex(rootFromLeafHashes(six.slice(0, 4)))]])
     expect((await browser.verifyInclusion({ ...input, leafIndex: 5 })).failure).toBe('index_out_of_range')
     expect((await browser.verifyInclusion({ ...input, leafHash: 'zz' })).failure).toBe('malformed')
     expect((await browser.verifyInclusion({ ...input, proof: [...proof, proof[0] as string] })).failure).toBe('proof_too_long')

@@ -105,7 +105,9 @@ describe('transfers', () => {
     // Expiry of a timed-out pending transfer.
     const q = uuidv7()
     await post('/v1/ledger/transfers', { transfers: [{ id: q, debitAccountId: wallet, creditAccountId: funding, amountMinor: '100', flags: { pending: true }, timeoutSeconds: 1 }] })
-    expect(await expirePendingTransfers({ db: t.database.db, ids: uuidv7Source }, tenantId, new Date(Date.now() + 5_000))).toBe(1)
+    const { expireDuePendings } = await import('../src/server.ts')
+    expect(await expireDuePendings(t.database.db, new Date(Date.now() + 5_000))).toBe(1)
+    expect(await expirePendingTransfers({ db: t.database.db, ids: uuidv7Source }, tenantId, new Date(Date.now() + 5_000))).toBe(0)
     expect(await balances(wallet)).toMatchObject({ debitsPending: '0' })
     expect((await post('/v1/ledger/transfers', { transfers: [{ id: uuidv7(), pendingId: q, flags: { postPending: true } }] })).results[0]?.status).toBe('pending_transfer_expired')
   })

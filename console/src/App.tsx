@@ -7,6 +7,7 @@ import { AuditLog } from './pages/AuditLog.tsx'
 import { ComingSoon, NotAllowed, NotFound } from './pages/ComingSoon.tsx'
 import { Enterprises } from './pages/Enterprises.tsx'
 import { Home } from './pages/Home.tsx'
+import { Journal } from './pages/Journal.tsx'
 import { Login } from './pages/Login.tsx'
 import { ErrorNotice, LangToggle, Link, Loading } from './ui.tsx'
 
@@ -188,6 +189,8 @@ function Page(props: { me: Me; path: string }) {
       return <Enterprises role={role} />
     case 'audit':
       return <AuditLog />
+    case 'ledger':
+      return <Journal me={props.me} />
     default:
       return <ComingSoon label={module.label} />
   }

@@ -220,15 +220,16 @@ export async function verifyInclusion(input: InclusionInput): Promise<InclusionC
     if (sn === 0) return fail('proof_too_long', steps)
     let side: 'left' | 'right'
     if (isOdd(fn) || fn === sn) {
-      side = 'left'
-      r = await nodeHash(p, r)
-      steps.push({ step: steps.length + 1, level, side, sibling: formatHex(p), result: formatHex(r) })
-      // On the right edge a node without a right sibling is promoted unchanged to the levels above.
+      // RFC 9162 shifts after hashing; shifting first gives the same hashes and the true level: on the
+      // right edge a node without a right sibling is promoted unchanged until it is a right child.
       while (!isOdd(fn) && fn !== 0) {
         fn = half(fn)
         sn = half(sn)
         level += 1
       }
+      side = 'left'
+      r = await nodeHash(p, r)
+      steps.push({ step: steps.length + 1, level, side, sibling: formatHex(p), result: formatHex(r) })
     } else {
       side = 'right'
       r = await nodeHash(r, p)

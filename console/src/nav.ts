@@ -33,7 +33,7 @@ export const modules: readonly Module[] = [
   { id: 'loans', path: '/loans', label: 'nav.loans', roles: ['admin', 'operator', 'risk_analyst', 'auditor'], built: false },
   { id: 'strategies', path: '/strategies', label: 'nav.strategies', roles: ['admin', 'risk_analyst', 'auditor'], built: false },
   { id: 'models', path: '/models', label: 'nav.models', roles: ['admin', 'risk_analyst', 'auditor'], built: false },
-  { id: 'ledger', path: '/ledger', label: 'nav.ledger', roles: ['admin', 'operator', 'auditor'], built: false },
+  { id: 'ledger', path: '/journal', label: 'nav.ledger', roles: ['admin', 'auditor'], built: true },
   { id: 'users', path: '/users', label: 'nav.users', roles: ['admin'], built: false },
   { id: 'audit', path: '/audit-log', label: 'nav.audit', roles: ['admin', 'auditor'], built: true },
   { id: 'portal', path: '/portal', label: 'nav.portal', roles: ['borrower'], built: false },

@@ -96,3 +96,14 @@ alter table ledger_journal_heads enable row level security;
 create policy tenant_scope on ledger_journal_heads using (tenant_id = puhui_tenant()) with check (tenant_id = puhui_tenant());
 alter table ledger_tree_heads enable row level security;
 create policy tenant_scope on ledger_tree_heads using (tenant_id = puhui_tenant()) with check (tenant_id = puhui_tenant());
+
+-- The server's expiry job finds the tenants with pending transfers past their timeout (across tenants,
+-- hence a definer function), then expires them tenant by tenant through the ledger service.
+create function puhui_tenants_with_expired_pendings(p_now timestamptz) returns setof uuid
+  language sql stable security definer set search_path = public as $$
+  select distinct p.tenant_id from ledger_transfers p
+  where p.kind = 1 and p.expires_at <= p_now
+    and not exists (select 1 from ledger_transfers r where r.tenant_id = p.tenant_id and r.pending_id = p.id)
+$$;
+revoke all on function puhui_tenants_with_expired_pendings(timestamptz) from public;
+grant execute on function puhui_tenants_with_expired_pendings(timestamptz) to puhui_app;
