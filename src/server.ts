@@ -13,8 +13,8 @@ import { systemClock } from './core/clock.ts'
 import { uuidv7Source } from './core/ids.ts'
 import { openDatabase, type Database } from './db/database.ts'
 import { seedDemo, type DemoLogins } from './demo.ts'
-import { expirePendingTransfers } from './ledger/index.ts'
-import { loadKeyring } from './keys/index.ts'
+import { expirePendingTransfers, signJournalHead } from './ledger/index.ts'
+import { loadKeyring, type Keyring } from './keys/index.ts'
 import { createLogger, type Logger } from './log.ts'
 import { version } from './version.ts'
 
@@ -40,6 +40,15 @@ export async function expireDuePendings(db: Kysely<DB>, now: Date): Promise<numb
   return expired
 }
 
+const treeHeadIntervalMs = 300_000
+
+/** Signs a tree head for every tenant whose journal grew since its last signed head; returns how many. */
+export async function signDueTreeHeads(db: Kysely<DB>, keyring: Keyring, now: Date): Promise<number> {
+  const tenants = await sql<{ tenant_id: string }>`select puhui_tenants_with_unsigned_journal as tenant_id from puhui_tenants_with_unsigned_journal()`.execute(db)
+  for (const { tenant_id: tenantId } of tenants.rows) await signJournalHead({ db, ids: uuidv7Source }, keyring, tenantId, now)
+  return tenants.rows.length
+}
+
 export type RunningServer = { app: App; database: Database; url: string; demo: DemoLogins | undefined; stop(): Promise<void> }
 
 export async function startServer(config: Config = loadConfig(), log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
@@ -59,11 +68,16 @@ export async function startServer(config: Config = loadConfig(), log: Logger = c
       expireDuePendings(database.db, systemClock.now()).catch((error: unknown) => log.error({ err: error }, 'pending-transfer expiry failed'))
     }, expiryIntervalMs)
     expiry.unref()
+    const treeHeads = setInterval(() => {
+      signDueTreeHeads(database.db, keyring, systemClock.now()).catch((error: unknown) => log.error({ err: error }, 'periodic tree-head signing failed'))
+    }, treeHeadIntervalMs)
+    treeHeads.unref()
     let stopping: Promise<void> | undefined
     const stop = () => {
       stopping ??= (async () => {
         clearInterval(maintenance)
         clearInterval(expiry)
+        clearInterval(treeHeads)
         await app.close()
         await database.close()
       })()

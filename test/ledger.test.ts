@@ -230,6 +230,15 @@ describe('journal', () => {
     expect((await t.app.inject({ url: `/v1/ledger/journal/inclusion?index=0&treeSize=${rows.length + 1}`, headers: headers() })).statusCode).toBe(404)
   })
 
+  it('signs tree heads periodically only for journals that grew', async () => {
+    const { signDueTreeHeads } = await import('../src/server.ts')
+    const { loadKeyring } = await import('../src/keys/index.ts')
+    const keyring = loadKeyring({ keyDir: (await import('node:fs')).mkdtempSync(`${(await import('node:os')).tmpdir()}/puhui-sth-`) })
+    await post('/v1/ledger/transfers', { transfers: [{ id: uuidv7(), debitAccountId: loan, creditAccountId: cash, amountMinor: '1' }] })
+    expect(await signDueTreeHeads(t.database.db, keyring, new Date())).toBeGreaterThanOrEqual(1)
+    expect(await signDueTreeHeads(t.database.db, keyring, new Date())).toBe(0)
+  })
+
   it('grows consistently across batches from many writers', async () => {
     const before = (await t.app.inject({ method: 'POST', url: '/v1/ledger/journal/tree-heads', headers: headers() })).json() as { treeSize: number; rootHash: string }
     const deps = { db: t.database.db, ids: uuidv7Source }

@@ -107,3 +107,12 @@ create function puhui_tenants_with_expired_pendings(p_now timestamptz) returns s
 $$;
 revoke all on function puhui_tenants_with_expired_pendings(timestamptz) from public;
 grant execute on function puhui_tenants_with_expired_pendings(timestamptz) to puhui_app;
+
+-- The server signs a tree head periodically for each tenant whose journal grew since its last one.
+create function puhui_tenants_with_unsigned_journal() returns setof uuid
+  language sql stable security definer set search_path = public as $$
+  select h.tenant_id from ledger_journal_heads h
+  where h.size > coalesce((select max(t.tree_size) from ledger_tree_heads t where t.tenant_id = h.tenant_id), 0)
+$$;
+revoke all on function puhui_tenants_with_unsigned_journal() from public;
+grant execute on function puhui_tenants_with_unsigned_journal() to puhui_app;

@@ -198,9 +198,9 @@ describe.skipIf(!hasBrowser)('journal console (end to end)', { timeout: 60_000 }
       await page.unroute('**/v1/ledger/journal/tree-heads')
     }
     await lookUp(uuidv7())
-    await page.getByRole('alert').getByText('Not found').waitFor()
+    await page.getByTestId('transfer-lookup').getByRole('alert').getByText('Not found').waitFor()
     await lookUp('not-a-uuid')
-    await page.getByRole('alert').getByText('A transfer ID is a UUID').waitFor()
+    await page.getByTestId('transfer-lookup').getByRole('alert').getByText('A transfer ID is a UUID').waitFor()
   })
 
   it('shows the page in Chinese, keeping the head across a reload (re-verified)', async () => {
