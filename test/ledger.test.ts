@@ -215,6 +215,8 @@ describe('journal', () => {
     const sth = sthResponse.json() as { treeSize: number; rootHash: string; keyId: string; signature: string; timestamp: number }
     expect(sth.treeSize).toBe(rows.length)
     expect(sth.rootHash).toBe(formatHex(rootFromLeafHashes(leaves)))
+    const latest = (await t.app.inject({ url: '/v1/ledger/journal/tree-heads/latest', headers: headers() })).json() as typeof sth
+    expect(latest).toEqual(sth)
     const keys = (await t.app.inject({ url: '/v1/keys/signing' })).json() as { keys: { keyId: string; publicKeyPem: string }[] }
     expect(verifyTreeHead(sth, keys.keys.find((k) => k.keyId === sth.keyId)?.publicKeyPem as string)).toBe(true)
 

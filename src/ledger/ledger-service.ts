@@ -499,3 +499,15 @@ export async function exportJournal(deps: LedgerDeps, tenantId: string, options:
     if (page.length < options.pageSize) return next - options.fromIndex
   }
 }
+
+/** The most recent signed tree head of the tenant's journal, if any was signed. */
+export async function latestTreeHead(deps: LedgerDeps, tenantId: string): Promise<SignedTreeHead | undefined> {
+  return inTenant(deps.db, tenantId, async (trx) => {
+    const rows = await sql<{ tree_size: bigint; timestamp_ms: bigint; root_hash: Buffer; key_id: string; signature: string }>`
+      select tree_size, timestamp_ms, root_hash, key_id, signature from ledger_tree_heads where tenant_id = ${tenantId}
+      order by tree_size desc, timestamp_ms desc limit 1`.execute(trx)
+    const row = rows.rows[0]
+    if (row === undefined) return undefined
+    return { treeSize: safeIntegerOf(row.tree_size), timestamp: safeIntegerOf(row.timestamp_ms), rootHash: Buffer.from(row.root_hash).toString('hex'), keyId: row.key_id, signature: row.signature }
+  })
+}

@@ -18,6 +18,7 @@ import {
   findTransfer,
   formatHex,
   inclusionProof,
+  latestTreeHead,
   signJournalHead,
   transferFlags,
   transferStatuses,
@@ -302,6 +303,23 @@ export function registerLedgerRoutes(app: App, deps: AppDeps): void {
       },
     },
     async (request) => signJournalHead(ledger, deps.keyring, principalOf(request).tenantId, deps.clock.now()),
+  )
+
+  app.get(
+    '/v1/ledger/journal/tree-heads/latest',
+    {
+      config: { access: { roles: journalReaders } },
+      schema: {
+        tags: ['journal'],
+        summary: 'The most recent signed tree head (signed on demand or by the server every five minutes)',
+        response: { 200: Type.Object({ treeSize: Type.Integer(), timestamp: Type.Integer(), rootHash: Type.String(), keyId: Type.String(), signature: Type.String() }), ...problemResponses },
+      },
+    },
+    async (request) => {
+      const head = await latestTreeHead(ledger, principalOf(request).tenantId)
+      if (head === undefined) throw new Problem('not_found', 'no tree head has been signed yet: POST /v1/ledger/journal/tree-heads')
+      return head
+    },
   )
 
   app.get(
