@@ -104,9 +104,10 @@ const offsets = {
 } as const
 
 function writeUuid(bytes: Uint8Array, offset: number, uuid: string): void {
+  // Hot path (every committed transfer): one regex check, then Buffer's native hex decoding.
   assert(isUuid(uuid), `not a UUID: ${uuid}`)
-  const raw = parseHex(uuid.replaceAll('-', ''))
-  assert(raw !== undefined && raw.length === 16)
+  const raw = Buffer.from(uuid.slice(0, 8) + uuid.slice(9, 13) + uuid.slice(14, 18) + uuid.slice(19, 23) + uuid.slice(24), 'hex')
+  assert(raw.length === 16)
   bytes.set(raw, offset)
 }
 
@@ -119,8 +120,20 @@ function isZero(bytes: Uint8Array): boolean {
   return bytes.every((byte) => byte === 0)
 }
 
+const daysCache = new Map<string, number | undefined>()
+const daysCacheMax = 4_096
+
 /** 'YYYY-MM-DD' → days since 1970-01-01, or undefined if it is not a real calendar date. */
 export function daysSinceEpoch(date: string): number | undefined {
+  // A batch's transfers share a few value dates: memoise (bounded) instead of re-parsing each time.
+  if (daysCache.has(date)) return daysCache.get(date)
+  const days = computeDaysSinceEpoch(date)
+  if (daysCache.size >= daysCacheMax) daysCache.clear()
+  daysCache.set(date, days)
+  return days
+}
+
+function computeDaysSinceEpoch(date: string): number | undefined {
   if (!datePattern.test(date)) return undefined
   const ms = Date.parse(`${date}T00:00:00.000Z`)
   if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== date) return undefined

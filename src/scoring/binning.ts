@@ -61,6 +61,7 @@ export type Binning = {
 }
 
 type Counts = { count: number; bads: number }
+type RawBin = Bin extends infer B ? (B extends Bin ? Omit<B, 'woe'> : never) : never
 
 /** Bins one column against the 0/1 target (1 = bad). */
 export function binColumn(column: Column, target: Uint8Array, options: BinningOptions = defaultBinningOptions): Binning {
@@ -104,7 +105,7 @@ function binNumeric(name: string, values: Float64Array, target: Uint8Array, opti
     if (best === undefined || result.iv > best.iv + 1e-12) best = { ...result, trend }
   }
   assert(best !== undefined)
-  const raw: Omit<Bin, 'woe'>[] = best.groups.map(([from, to]) => {
+  const raw: RawBin[] = best.groups.map(([from, to]) => {
     const c = sumCounts(fine, from, to)
     return { kind: 'range', low: from === 0 ? null : (cuts[from - 1] as number), high: to === cuts.length ? null : (cuts[to] as number), ...c }
   })
@@ -149,7 +150,7 @@ function binCategorical(name: string, values: readonly (string | null)[], target
   groups.sort((a, b) => smoothedRate(a) - smoothedRate(b) || (a.categories[0] ?? '').localeCompare(b.categories[0] ?? ''))
   const minCount = Math.max(1, Math.ceil(options.minBinShare * values.length))
   const merged = mergeOptimally(groups, minCount, options.maxBins, 'none', options.smoothing)
-  const raw: Omit<Bin, 'woe'>[] = merged.groups.map(([from, to]) => {
+  const raw: RawBin[] = merged.groups.map(([from, to]) => {
     const members = groups.slice(from, to + 1)
     return {
       kind: 'categories',
@@ -163,7 +164,7 @@ function binCategorical(name: string, values: readonly (string | null)[], target
   return withWoe(name, 'categorical', 'none', raw, options.smoothing, false)
 }
 
-function withWoe(name: string, type: 'numeric' | 'categorical', trend: Binning['trend'], raw: Omit<Bin, 'woe'>[], smoothing: number, integerValued: boolean): Binning {
+function withWoe(name: string, type: 'numeric' | 'categorical', trend: Binning['trend'], raw: RawBin[], smoothing: number, integerValued: boolean): Binning {
   const { woe, iv } = computeWoe(raw.map((b) => b.bads), raw.map((b) => b.count - b.bads), smoothing)
   const bins = raw.map((b, i) => ({ ...b, woe: b.count === 0 ? 0 : (woe[i] as number) }) as Bin)
   return { name, type, trend, bins, iv, integerValued }
