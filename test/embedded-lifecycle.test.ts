@@ -3,73 +3,19 @@
  * a running server, `kill -9` of Puhui (and of the database too) followed by a plain restart, a clean
  * stop. Each test starts its own Puhui processes on their own data directory and kills only those.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { isProcessAlive } from '../src/db/embedded.ts'
+import { freePort, puhuiProcesses, waitForExit } from './support/puhui-process.ts'
 
-const bin = path.join(import.meta.dirname, '..', 'bin', 'puhui.js')
-const nodeBin = process.execPath
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'puhui-life-'))
-fs.chmodSync(dataDir, 0o755)
-const started: ChildProcess[] = []
+const processes = puhuiProcesses('puhui-life-')
+const dataDir = processes.dataDir
+const { cli, postmasterPid } = processes
+const serve = (port: number) => processes.serve(port)
 
-function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const { DATABASE_URL: _ignored, ...rest } = process.env
-  return { ...rest, PUHUI_DATA_DIR: dataDir, PUHUI_LOG_LEVEL: 'warn', ...extra }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-async function serve(port: number): Promise<{ child: ChildProcess; stdout: () => string }> {
-  const child = spawn(nodeBin, [bin, 'serve'], { env: env({ PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] })
-  started.push(child)
-  let out = ''
-  let err = ''
-  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()))
-  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()))
-  const deadline = Date.now() + 60_000
-  while (!out.includes('is running at')) {
-    if (child.exitCode !== null) throw new Error(`puhui serve exited ${child.exitCode}: ${err}`)
-    if (Date.now() > deadline) throw new Error(`puhui serve did not start: ${err}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  return { child, stdout: () => out }
-}
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(nodeBin, [bin, ...args], { env: env(), encoding: 'utf8', timeout: 60_000 })
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr }
-}
-
-async function waitForExit(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
-}
-
-function postmasterPid(): number | undefined {
-  try {
-    return Number.parseInt(fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0] ?? '', 10)
-  } catch {
-    return undefined
-  }
-}
-
-afterAll(async () => {
-  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  const pid = postmasterPid()
-  if (pid !== undefined && isProcessAlive(pid)) process.kill(pid, 'SIGKILL')
-  fs.rmSync(dataDir, { recursive: true, force: true })
+afterAll(() => {
+  processes.killStarted()
 })
 
 describe('embedded PostgreSQL lifecycle', () => {

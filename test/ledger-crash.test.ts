@@ -5,73 +5,31 @@
  * every acknowledged batch is present, every batch is wholly present or wholly absent, balances equal
  * the sum of the transfers, and the journal verifies against a freshly signed tree head.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
 import { v7 as uuidv7 } from 'uuid'
 import { afterAll, describe, expect, it } from 'vitest'
-import { isProcessAlive } from '../src/db/embedded.ts'
 import { cloneTemplate } from './support/db.ts'
+import { freePort, puhuiProcesses } from './support/puhui-process.ts'
 
-const bin = path.join(import.meta.dirname, '..', 'bin', 'puhui.js')
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'puhui-crash-'))
-fs.chmodSync(dataDir, 0o755)
+const processes = puhuiProcesses('puhui-crash-')
+const dataDir = processes.dataDir
 const external = process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== ''
-let databaseUrl: string | undefined
-const children: ChildProcess[] = []
-
-function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const { DATABASE_URL: _ignored, ...rest } = process.env
-  return { ...rest, ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }), PUHUI_DATA_DIR: dataDir, PUHUI_LOG_LEVEL: 'warn', PUHUI_DEMO: '0', ...extra }
-}
-function cli(args: string[]) {
-  const result = spawnSync(process.execPath, [bin, ...args], { env: env(), encoding: 'utf8', timeout: 120_000, maxBuffer: 256 * 1024 * 1024 })
+processes.env.PUHUI_DEMO = '0'
+function cli(args: string[]): string {
+  const result = processes.cli(args)
   if (result.status !== 0) throw new Error(`puhui ${args.join(' ')}: ${result.stderr}`)
   return result.stdout
 }
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port
-      server.close(() => resolve(port))
-    })
-  })
-}
-async function serve(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [bin, 'serve'], { env: env({ PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] })
-  children.push(child)
-  let out = ''
-  let err = ''
-  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()))
-  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()))
-  const deadline = Date.now() + 60_000
-  while (!out.includes('is running at')) {
-    if (child.exitCode !== null) throw new Error(`serve exited: ${err}`)
-    if (Date.now() > deadline) throw new Error(`serve did not start: ${err}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  return child
-}
-function postmasterPid(): number | undefined {
-  try {
-    return Number.parseInt(fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0] ?? '', 10)
-  } catch {
-    return undefined
-  }
-}
+const serve = async (port: number) => (await processes.serve(port)).child
 
-afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  const pid = postmasterPid()
-  if (pid !== undefined && isProcessAlive(pid)) process.kill(pid, 'SIGKILL')
-  fs.rmSync(dataDir, { recursive: true, force: true })
+afterAll(() => {
+  processes.killStarted()
 })
 
 describe('ledger crash safety', () => {
   it('keeps every acknowledged batch, no partial batch, balanced accounts and a verifying journal after kill -9', async () => {
-    if (external) databaseUrl = (await cloneTemplate()).url
+    if (external) processes.env.DATABASE_URL = (await cloneTemplate()).url
     cli(['tenant', 'create', '--slug', 'crash', '--name', 'Crash'])
     const key = (JSON.parse(cli(['apikey', 'create', '--tenant', 'crash', '--role', 'admin', '--json'])) as { key: string }).key
     const port = await freePort()
@@ -105,7 +63,7 @@ describe('ledger crash safety', () => {
     }
     const writers = Array.from({ length: 4 }, writer)
     await new Promise((resolve) => setTimeout(resolve, 1_500))
-    const pgPid = postmasterPid()
+    const pgPid = processes.postmasterPid()
     server.kill('SIGKILL')
     if (!external && pgPid !== undefined) process.kill(pgPid, 'SIGKILL')
     stop = true

@@ -6,29 +6,13 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inTenant } from '../../src/db/database.ts'
 import { createTestApp, type TestApp } from '../support/app.ts'
+import { consoleDir, declareBrowserRequirement, hasBrowser, launchChromium, requireConsoleBuild, screenshotDir } from '../support/browser.ts'
 
-const root = path.resolve(import.meta.dirname, '..', '..')
-const consoleDir = path.join(root, 'console', 'dist')
-const screenshotDir = path.join(root, 'test-results')
-const chromiumPath = process.env.PUHUI_CHROMIUM ?? '/usr/bin/chromium'
-const hasBrowser = fs.existsSync(chromiumPath)
-
-if (!hasBrowser) {
-  const message = `the console end-to-end test needs Chromium at ${chromiumPath}: install it (apt-get install chromium) or set PUHUI_CHROMIUM to its path`
-  if (process.env.PUHUI_REQUIRE_BROWSER === '1') {
-    describe('web console (end to end)', () => {
-      it('has a browser', () => {
-        throw new Error(`${message} (PUHUI_REQUIRE_BROWSER=1)`)
-      })
-    })
-  } else {
-    console.warn(`skipping: ${message}`)
-  }
-}
+declareBrowserRequirement('web console (end to end)')
 
 const password = 'correct-horse-battery-staple'
 const enterpriseNames = ['杭州云织服饰有限公司', '义乌小商品贸易商行', '东莞精工五金制品厂'] as const
@@ -42,9 +26,7 @@ describe.skipIf(!hasBrowser)('web console (end to end)', { timeout: 60_000 }, ()
   let businessDate: string
 
   beforeAll(async () => {
-    if (!fs.existsSync(path.join(consoleDir, 'index.html'))) {
-      throw new Error(`console/dist/index.html is missing: build the console first with \`npx vite build --config console/vite.config.ts\` (npm ci runs it as "prepare")`)
-    }
+    requireConsoleBuild()
     t = await createTestApp({ consoleDir })
     const tenantId = await t.createTenant('acme')
     await t.createUser(tenantId, 'admin@acme.test', 'admin', password)
@@ -55,10 +37,7 @@ describe.skipIf(!hasBrowser)('web console (end to end)', { timeout: 60_000 }, ()
     const tenant = await inTenant(t.database.db, tenantId, (trx) => trx.selectFrom('tenants').select('business_date').executeTakeFirstOrThrow())
     businessDate = String(tenant.business_date)
     baseUrl = await t.app.listen({ port: 0, host: '127.0.0.1' })
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    })
+    browser = await launchChromium()
     context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } })
     context.setDefaultTimeout(20_000)
     page = await context.newPage()

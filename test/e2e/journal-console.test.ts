@@ -7,31 +7,15 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { v7 as uuidv7 } from 'uuid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { uuidv7Source } from '../../src/core/ids.ts'
 import { createAccounts, createTransfers, transferFlags, type TransferInput } from '../../src/ledger/index.ts'
 import { createTestApp, type TestApp } from '../support/app.ts'
+import { consoleDir, declareBrowserRequirement, hasBrowser, launchChromium, requireConsoleBuild, screenshotDir } from '../support/browser.ts'
 
-const root = path.resolve(import.meta.dirname, '..', '..')
-const consoleDir = path.join(root, 'console', 'dist')
-const screenshotDir = path.join(root, 'test-results')
-const chromiumPath = process.env.PUHUI_CHROMIUM ?? '/usr/bin/chromium'
-const hasBrowser = fs.existsSync(chromiumPath)
-
-if (!hasBrowser) {
-  const message = `the journal console end-to-end test needs Chromium at ${chromiumPath}: install it (apt-get install chromium) or set PUHUI_CHROMIUM to its path`
-  if (process.env.PUHUI_REQUIRE_BROWSER === '1') {
-    describe('journal console (end to end)', () => {
-      it('has a browser', () => {
-        throw new Error(`${message} (PUHUI_REQUIRE_BROWSER=1)`)
-      })
-    })
-  } else {
-    console.warn(`skipping: ${message}`)
-  }
-}
+declareBrowserRequirement('journal console (end to end)')
 
 const password = 'correct-horse-battery-staple'
 const transferCount = 20
@@ -69,9 +53,7 @@ describe.skipIf(!hasBrowser)('journal console (end to end)', { timeout: 60_000 }
   }
 
   beforeAll(async () => {
-    if (!fs.existsSync(path.join(consoleDir, 'index.html'))) {
-      throw new Error(`console/dist/index.html is missing: build the console first with \`npx vite build --config console/vite.config.ts\` (npm ci runs it as "prepare")`)
-    }
+    requireConsoleBuild()
     t = await createTestApp({ consoleDir })
     tenantId = await t.createTenant('acme')
     await t.createUser(tenantId, 'auditor@acme.test', 'auditor', password)
@@ -89,10 +71,7 @@ describe.skipIf(!hasBrowser)('journal console (end to end)', { timeout: 60_000 }
     // Several batches, so the journal grows in more than one commit.
     for (let first = 0; first < transferCount; first += 7) transferIds.push(...(await postTransfers(Math.min(7, transferCount - first), first)))
     baseUrl = await t.app.listen({ port: 0, host: '127.0.0.1' })
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    })
+    browser = await launchChromium()
     context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } })
     context.setDefaultTimeout(20_000)
     page = await context.newPage()
