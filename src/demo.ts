@@ -11,7 +11,7 @@ import type { Kysely } from 'kysely'
 import { createTenant, createUser, findTenantIdBySlug, roles, systemActor, type Role } from './access/index.ts'
 import type { Clock } from './core/clock.ts'
 import type { IdSource } from './core/ids.ts'
-import { usccCheckCharacter } from './credit/uscc.ts'
+import { usccCheckCharacter } from './credit/index.ts'
 import { inTenant } from './db/database.ts'
 import type { DB } from './db/schema.ts'
 

@@ -5,7 +5,7 @@
  */
 import { Type } from 'typebox'
 import { actorOf, appendAudit, type Principal } from '../../access/index.ts'
-import { isValidUscc } from '../../credit/uscc.ts'
+import { isValidUscc } from '../../credit/index.ts'
 import { inTenant, type Tx } from '../../db/database.ts'
 import type { App, AppDeps } from '../app.ts'
 import { principalOf, staffRoles } from '../authenticate.ts'

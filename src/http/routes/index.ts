@@ -4,6 +4,7 @@
  */
 import type { App, AppDeps } from '../app.ts'
 import { registerAccessRoutes } from './access.ts'
+import { registerCreditRoutes } from './credit.ts'
 import { registerEnterpriseRoutes } from './enterprises.ts'
 import { registerLedgerRoutes } from './ledger.ts'
 import { registerScheduleRoutes } from './schedules.ts'
@@ -15,4 +16,5 @@ export async function registerRoutes(app: App, deps: AppDeps): Promise<void> {
   registerEnterpriseRoutes(app, deps)
   registerScheduleRoutes(app)
   registerLedgerRoutes(app, deps)
+  registerCreditRoutes(app, deps)
 }

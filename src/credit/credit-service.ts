@@ -1,0 +1,221 @@
+/**
+ * @module credit/credit-service
+ * The credit data hub's shell: consents, owners (personal data encrypted, reads audited with their
+ * purpose), and batched ingestion of source records (validated row by row, idempotent per source and
+ * external id, only for enterprises with an active consent covering the source). Every function runs in
+ * the caller's tenant transaction.
+ */
+import { sql } from 'kysely'
+import { appendAudit, type Actor } from '../access/index.ts'
+import type { Clock } from '../core/clock.ts'
+import type { IdSource } from '../core/ids.ts'
+import { fail, ok, type Result } from '../core/result.ts'
+import type { Tx } from '../db/database.ts'
+import { blindIndex, decryptField, encryptField, type Keyring } from '../keys/index.ts'
+import { canonicalFields, sources, validateRecord, type FieldError, type Source } from './sources.ts'
+
+export type CreditDeps = { clock: Clock; ids: IdSource; keyring: Keyring }
+
+export const purposes = ['credit_assessment', 'monitoring', 'identity_verification'] as const
+export type Purpose = (typeof purposes)[number]
+/** What a consent may cover: each data source, and `owners` (the owners' personal data). */
+export const consentItems = [...sources, 'owners'] as const
+export type ConsentItem = (typeof consentItems)[number]
+
+export type ConsentView = { id: string; enterpriseId: string; purpose: Purpose; scope: ConsentItem[]; grantedAt: Date; expiresAt: Date; revokedAt: Date | null; active: boolean }
+
+type ConsentRow = { id: string; enterprise_id: string; purpose: Purpose; scope: ConsentItem[]; granted_at: Date; expires_at: Date; revoked_at: Date | null }
+function toConsentView(row: ConsentRow, now: Date): ConsentView {
+  return { id: row.id, enterpriseId: row.enterprise_id, purpose: row.purpose, scope: row.scope, grantedAt: row.granted_at, expiresAt: row.expires_at, revokedAt: row.revoked_at, active: row.revoked_at === null && row.expires_at.getTime() > now.getTime() && row.granted_at.getTime() <= now.getTime() }
+}
+
+async function enterpriseExists(trx: Tx, enterpriseId: string): Promise<boolean> {
+  return (await trx.selectFrom('enterprises').select('id').where('id', '=', enterpriseId).executeTakeFirst()) !== undefined
+}
+
+export async function grantConsent(
+  trx: Tx,
+  deps: CreditDeps,
+  input: { tenantId: string; enterpriseId: string; purpose: Purpose; scope: ConsentItem[]; expiresAt: Date; evidence: string | null; actor: Actor; requestId?: string },
+): Promise<Result<ConsentView, 'enterprise_not_found' | 'consent_expiry_invalid'>> {
+  if (!(await enterpriseExists(trx, input.enterpriseId))) return fail('enterprise_not_found')
+  const now = deps.clock.now()
+  if (input.expiresAt.getTime() <= now.getTime()) return fail('consent_expiry_invalid', 'the expiry must be in the future')
+  const row: ConsentRow = { id: deps.ids.next(), enterprise_id: input.enterpriseId, purpose: input.purpose, scope: [...new Set(input.scope)], granted_at: now, expires_at: input.expiresAt, revoked_at: null }
+  await sql`insert into consents (tenant_id, id, enterprise_id, purpose, scope, granted_at, expires_at, granted_by, evidence)
+    values (${input.tenantId}, ${row.id}, ${row.enterprise_id}, ${row.purpose}, ${row.scope}::text[], ${now}, ${row.expires_at}, ${JSON.stringify(input.actor)}::jsonb, ${input.evidence})`.execute(trx)
+  await appendAudit(trx, { tenantId: input.tenantId, actor: input.actor, action: 'consent.grant', targetKind: 'enterprise', targetId: input.enterpriseId, purpose: input.purpose, at: now, ids: deps.ids, detail: { consentId: row.id, scope: row.scope }, ...(input.requestId === undefined ? {} : { requestId: input.requestId }) })
+  return ok(toConsentView(row, now))
+}
+
+export async function revokeConsent(trx: Tx, deps: CreditDeps, input: { tenantId: string; id: string; enterpriseScope: string | null; actor: Actor; requestId?: string }): Promise<Result<ConsentView, 'consent_not_found'>> {
+  const now = deps.clock.now()
+  const updated = await sql<ConsentRow>`update consents set revoked_at = coalesce(revoked_at, ${now})
+    where id = ${input.id} and (${input.enterpriseScope}::uuid is null or enterprise_id = ${input.enterpriseScope}::uuid)
+    returning id, enterprise_id, purpose, scope, granted_at, expires_at, revoked_at`.execute(trx)
+  const row = updated.rows[0]
+  if (row === undefined) return fail('consent_not_found')
+  await appendAudit(trx, { tenantId: input.tenantId, actor: input.actor, action: 'consent.revoke', targetKind: 'enterprise', targetId: row.enterprise_id, purpose: row.purpose, at: now, ids: deps.ids, detail: { consentId: row.id }, ...(input.requestId === undefined ? {} : { requestId: input.requestId }) })
+  return ok(toConsentView(row, now))
+}
+
+export async function listConsents(trx: Tx, now: Date, enterpriseId: string): Promise<ConsentView[]> {
+  const rows = await sql<ConsentRow>`select id, enterprise_id, purpose, scope, granted_at, expires_at, revoked_at from consents where enterprise_id = ${enterpriseId} order by granted_at desc`.execute(trx)
+  return rows.rows.map((row) => toConsentView(row, now))
+}
+
+/** Enterprises (of those given) with an active consent covering `item`, for `purpose` (any when null). */
+async function enterprisesConsenting(trx: Tx, enterpriseIds: readonly string[], item: ConsentItem, purpose: Purpose | null, at: Date): Promise<Set<string>> {
+  if (enterpriseIds.length === 0) return new Set()
+  const rows = await sql<{ enterprise_id: string }>`
+    select distinct enterprise_id from consents
+    where enterprise_id = any(${enterpriseIds}::uuid[]) and ${item} = any(scope) and revoked_at is null
+      and granted_at <= ${at} and expires_at > ${at} and (${purpose}::text is null or purpose = ${purpose}::text)`.execute(trx)
+  return new Set(rows.rows.map((row) => row.enterprise_id))
+}
+
+export async function hasActiveConsent(trx: Tx, enterpriseId: string, item: ConsentItem, purpose: Purpose, at: Date): Promise<boolean> {
+  return (await enterprisesConsenting(trx, [enterpriseId], item, purpose, at)).has(enterpriseId)
+}
+
+export type OwnerInput = { enterpriseId: string; name: string; idNumber: string; phone: string | null; sharePct: string | null; role: 'legal_representative' | 'shareholder' | 'director' | 'guarantor' }
+export type OwnerMasked = { id: string; enterpriseId: string; role: OwnerInput['role']; sharePct: string | null; idNumberMasked: string; createdAt: Date }
+export type OwnerClear = OwnerMasked & { name: string; idNumber: string; phone: string | null }
+
+const mask = (idNumber: string) => (idNumber.length <= 8 ? '****' : `${idNumber.slice(0, 4)}${'*'.repeat(idNumber.length - 8)}${idNumber.slice(-4)}`)
+const context = (column: string) => `owners.${column}`
+
+export async function addOwner(trx: Tx, deps: CreditDeps, input: OwnerInput & { tenantId: string; actor: Actor; requestId?: string }): Promise<Result<OwnerMasked, 'enterprise_not_found'>> {
+  if (!(await enterpriseExists(trx, input.enterpriseId))) return fail('enterprise_not_found')
+  const now = deps.clock.now()
+  const id = deps.ids.next()
+  const idNumber = input.idNumber.trim().toUpperCase()
+  await sql`insert into owners (tenant_id, id, enterprise_id, name_encrypted, id_number_encrypted, id_number_index, phone_encrypted, phone_index, share_pct, role, created_at)
+    values (${input.tenantId}, ${id}, ${input.enterpriseId}, ${encryptField(deps.keyring, input.name, context('name'))}, ${encryptField(deps.keyring, idNumber, context('id_number'))},
+      ${blindIndex(deps.keyring, idNumber, 'id_number')}, ${input.phone === null ? null : encryptField(deps.keyring, input.phone, context('phone'))},
+      ${input.phone === null ? null : blindIndex(deps.keyring, input.phone, 'phone')}, ${input.sharePct}, ${input.role}, ${now})`.execute(trx)
+  // Writing personal data is an operator action: audited, without the data itself.
+  await appendAudit(trx, { tenantId: input.tenantId, actor: input.actor, action: 'owner.create', targetKind: 'enterprise', targetId: input.enterpriseId, at: now, ids: deps.ids, detail: { ownerId: id }, ...(input.requestId === undefined ? {} : { requestId: input.requestId }) })
+  return ok({ id, enterpriseId: input.enterpriseId, role: input.role, sharePct: input.sharePct, idNumberMasked: mask(idNumber), createdAt: now })
+}
+
+/**
+ * The owners of an enterprise in clear, for a purpose: refused without an active consent covering
+ * `owners` for that purpose; every read is written to the audit log with its purpose.
+ */
+export async function readOwners(trx: Tx, deps: CreditDeps, input: { tenantId: string; enterpriseId: string; purpose: Purpose; actor: Actor; requestId?: string }): Promise<Result<OwnerClear[], 'consent_required'>> {
+  const now = deps.clock.now()
+  if (!(await hasActiveConsent(trx, input.enterpriseId, 'owners', input.purpose, now))) return fail('consent_required', `no active consent covers owners for ${input.purpose}`)
+  const rows = await sql<{ id: string; enterprise_id: string; role: OwnerInput['role']; share_pct: string | null; name_encrypted: string; id_number_encrypted: string; phone_encrypted: string | null; created_at: Date }>`
+    select id, enterprise_id, role, share_pct, name_encrypted, id_number_encrypted, phone_encrypted, created_at from owners where enterprise_id = ${input.enterpriseId} order by created_at`.execute(trx)
+  await appendAudit(trx, { tenantId: input.tenantId, actor: input.actor, action: 'owner.read', targetKind: 'enterprise', targetId: input.enterpriseId, purpose: input.purpose, at: now, ids: deps.ids, detail: { owners: rows.rows.length }, ...(input.requestId === undefined ? {} : { requestId: input.requestId }) })
+  return ok(
+    rows.rows.map((row) => {
+      const idNumber = decryptField(deps.keyring, row.id_number_encrypted, context('id_number'))
+      return {
+        id: row.id,
+        enterpriseId: row.enterprise_id,
+        role: row.role,
+        sharePct: row.share_pct,
+        idNumberMasked: mask(idNumber),
+        createdAt: row.created_at,
+        name: decryptField(deps.keyring, row.name_encrypted, context('name')),
+        idNumber,
+        phone: row.phone_encrypted === null ? null : decryptField(deps.keyring, row.phone_encrypted, context('phone')),
+      }
+    }),
+  )
+}
+
+/** Other enterprises sharing an owner's identity number or phone with this one (blind-index equality). */
+export async function findRelatedEnterprises(trx: Tx, enterpriseId: string): Promise<{ enterpriseId: string; via: 'id_number' | 'phone' }[]> {
+  const rows = await sql<{ enterprise_id: string; via: 'id_number' | 'phone' }>`
+    select distinct o2.enterprise_id, 'id_number' as via from owners o1 join owners o2 on o2.tenant_id = o1.tenant_id and o2.id_number_index = o1.id_number_index
+      where o1.enterprise_id = ${enterpriseId} and o2.enterprise_id <> ${enterpriseId}
+    union
+    select distinct o2.enterprise_id, 'phone' as via from owners o1 join owners o2 on o2.tenant_id = o1.tenant_id and o2.phone_index = o1.phone_index
+      where o1.enterprise_id = ${enterpriseId} and o2.enterprise_id <> ${enterpriseId} and o1.phone_index is not null`.execute(trx)
+  return rows.rows.map((row) => ({ enterpriseId: row.enterprise_id, via: row.via }))
+}
+
+export const ingestStatuses = ['created', 'exists', 'exists_with_different_fields', 'invalid', 'enterprise_not_found', 'consent_required', 'duplicate_in_batch'] as const
+export type IngestStatus = (typeof ingestStatuses)[number]
+export type IngestResult = { index: number; externalId: string | null; status: IngestStatus; errors?: FieldError[] }
+export type Provenance = { actor: Actor; channel: 'api' | 'file'; file?: string; requestId?: string }
+
+/**
+ * Ingests a batch of one source's rows in the caller's transaction. Each row answers on its own:
+ * `created`, `exists` (the same content under the same external id: a replay), or why it was refused.
+ */
+export async function ingestRecords(trx: Tx, deps: CreditDeps, input: { tenantId: string; source: Source; rows: readonly Record<string, unknown>[]; provenance: Provenance }): Promise<IngestResult[]> {
+  const now = deps.clock.now()
+  const validated = input.rows.map((row) => validateRecord(input.source, row))
+  const records = validated.flatMap((v) => (v.ok ? [v.record] : []))
+  const enterpriseIds = [...new Set(records.map((r) => r.enterpriseId))]
+  const existingEnterprises = new Set(
+    enterpriseIds.length === 0 ? [] : (await sql<{ id: string }>`select id from enterprises where id = any(${enterpriseIds}::uuid[])`.execute(trx)).rows.map((row) => row.id),
+  )
+  const consenting = await enterprisesConsenting(trx, [...existingEnterprises], input.source, null, now)
+  const externalIds = records.map((r) => r.externalId)
+  const stored = new Map(
+    externalIds.length === 0
+      ? []
+      : (await sql<{ external_id: string; enterprise_id: string; fields: Record<string, unknown> }>`select external_id, enterprise_id, fields from data_records where source = ${input.source} and external_id = any(${externalIds}::text[])`.execute(trx)).rows.map(
+          (row) => [row.external_id, row] as const,
+        ),
+  )
+  const results: IngestResult[] = []
+  const toInsert: { id: string; enterpriseId: string; externalId: string; occurredOn: string; fields: string }[] = []
+  const seen = new Set<string>()
+  validated.forEach((v, index) => {
+    if (!v.ok) {
+      const externalId = input.rows[index]?.externalId
+      results.push({ index, externalId: typeof externalId === 'string' ? externalId : null, status: 'invalid', errors: v.errors })
+      return
+    }
+    const { record } = v
+    const fields = canonicalFields(record.fields)
+    const previous = stored.get(record.externalId)
+    let status: IngestStatus
+    if (previous !== undefined) status = previous.enterprise_id === record.enterpriseId && canonicalFields(previous.fields as Record<string, string | boolean | null>) === fields ? 'exists' : 'exists_with_different_fields'
+    else if (seen.has(record.externalId)) status = 'duplicate_in_batch'
+    else if (!existingEnterprises.has(record.enterpriseId)) status = 'enterprise_not_found'
+    else if (!consenting.has(record.enterpriseId)) status = 'consent_required'
+    else {
+      status = 'created'
+      seen.add(record.externalId)
+      toInsert.push({ id: deps.ids.next(), enterpriseId: record.enterpriseId, externalId: record.externalId, occurredOn: record.occurredOn, fields })
+    }
+    results.push({ index, externalId: record.externalId, status })
+  })
+  if (toInsert.length > 0) {
+    await sql`
+      insert into data_records (tenant_id, id, enterprise_id, source, external_id, occurred_on, ingested_at, fields, provenance)
+      select ${input.tenantId}, r.id, r.enterprise_id, ${input.source}, r.external_id, r.occurred_on, ${now}, r.fields::jsonb, ${JSON.stringify(input.provenance)}::jsonb
+      from unnest(${toInsert.map((r) => r.id)}::uuid[], ${toInsert.map((r) => r.enterpriseId)}::uuid[], ${toInsert.map((r) => r.externalId)}::text[],
+        ${toInsert.map((r) => r.occurredOn)}::date[], ${toInsert.map((r) => r.fields)}::text[]) as r(id, enterprise_id, external_id, occurred_on, fields)`.execute(trx)
+  }
+  return results
+}
+
+export type RecordView = { id: string; source: Source; externalId: string; occurredOn: string; ingestedAt: Date; fields: Record<string, unknown> }
+
+/**
+ * An enterprise's records of a source as known by `asOf` (ingested by then, about periods up to then),
+ * for a purpose: refused without an active consent covering the source; the read is audited.
+ */
+export async function readRecords(
+  trx: Tx,
+  deps: CreditDeps,
+  input: { tenantId: string; enterpriseId: string; source: Source; purpose: Purpose; asOf: Date; actor: Actor; requestId?: string; limit: number },
+): Promise<Result<RecordView[], 'consent_required'>> {
+  const now = deps.clock.now()
+  if (!(await hasActiveConsent(trx, input.enterpriseId, input.source, input.purpose, now))) return fail('consent_required', `no active consent covers ${input.source} for ${input.purpose}`)
+  const asOfDate = input.asOf.toISOString().slice(0, 10)
+  const rows = await sql<{ id: string; external_id: string; occurred_on: string; ingested_at: Date; fields: Record<string, unknown> }>`
+    select id, external_id, occurred_on, ingested_at, fields from data_records
+    where enterprise_id = ${input.enterpriseId} and source = ${input.source} and ingested_at <= ${input.asOf} and occurred_on <= ${asOfDate}::date
+    order by occurred_on desc, id desc limit ${input.limit}`.execute(trx)
+  await appendAudit(trx, { tenantId: input.tenantId, actor: input.actor, action: 'records.read', targetKind: 'enterprise', targetId: input.enterpriseId, purpose: input.purpose, at: now, ids: deps.ids, detail: { source: input.source, records: rows.rows.length }, ...(input.requestId === undefined ? {} : { requestId: input.requestId }) })
+  return ok(rows.rows.map((row) => ({ id: row.id, source: input.source, externalId: row.external_id, occurredOn: row.occurred_on, ingestedAt: row.ingested_at, fields: row.fields })))
+}

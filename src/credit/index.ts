@@ -1,0 +1,8 @@
+/**
+ * @module credit
+ * The credit data hub: enterprises' identifiers, sources and their record schemas, consents, owners
+ * (personal data encrypted, reads audited), ingestion.
+ */
+export * from './uscc.ts'
+export * from './sources.ts'
+export * from './credit-service.ts'
