@@ -206,6 +206,20 @@ export function buildCli(): Command {
       })
     })
 
+  program
+    .command('ingest')
+    .description('ingest a CSV file of one data source (header row: externalId, enterpriseId and the source fields; docs/credit-data.md)')
+    .requiredOption('--tenant <slug>', 'tenant slug')
+    .addOption(new Option('--source <name>', 'data source').choices(['registration', 'tax_filings', 'payment_flows', 'orders', 'logistics', 'reviews', 'utilities']).makeOptionMandatory())
+    .option('--strict', 'exit 1 unless every row was created or already present')
+    .argument('<file>', 'CSV file')
+    .action(async (file: string, options: { tenant: string; source: string; strict?: boolean }) => {
+      const { ingestCsvFile } = await import('./ingest.ts')
+      const summary = await withDatabase(async (database) => ingestCsvFile(database, await tenantIdOrThrow(database, options.tenant), options.source, file))
+      process.stdout.write(`${JSON.stringify(summary)}\n`)
+      if (options.strict === true && summary.created + summary.exists < summary.rows) process.exitCode = 1
+    })
+
   const merkle = program.command('merkle').description('RFC 6962 Merkle tree tools on raw hex leaves (no database), to check our hashing against other implementations')
   merkle
     .command('root')
