@@ -5,8 +5,9 @@
  */
 import { benchApi } from './api.ts'
 import { benchLedger } from './ledger.ts'
+import { benchScoring } from './scoring.ts'
 
-const benches: Record<string, (quick: boolean) => Promise<Record<string, number>>> = { api: benchApi, ledger: benchLedger }
+const benches: Record<string, (quick: boolean) => Promise<Record<string, number>>> = { api: benchApi, ledger: benchLedger, scoring: benchScoring }
 
 const [name, ...flags] = process.argv.slice(2)
 if (name === '--list') {

@@ -16,6 +16,7 @@ import { migrate, readMigrations } from '../db/migrate.ts'
 import { loadKeyring, rotateKey } from '../keys/index.ts'
 import { createLogger } from '../log.ts'
 import { version } from '../version.ts'
+import { registerModelCommands } from './commands/model.ts'
 import { startProgress } from './progress.ts'
 
 class CliError extends Error {}
@@ -315,6 +316,8 @@ export function buildCli(): Command {
       process.stdout.write(`${JSON.stringify(result)}\n`)
       if (!result.ok) process.exitCode = 1
     })
+
+  registerModelCommands(program)
 
   const keys = program.command('keys').description('signing and data-encryption keys')
   keys

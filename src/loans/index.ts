@@ -11,3 +11,46 @@ export type {
 } from './schedule-spec.ts'
 export { formatScheduleJson, scheduleToJson } from './schedule-json.ts'
 export type { ScheduleJson, ScheduleRowJson } from './schedule-json.ts'
+export {
+  addComponents, assertLoanState, components, isLoanRepaid, loanFromSchedule, loanStatuses, measureInstallmentOutstanding,
+  measureLoanOutstanding, measurePrincipalOutstanding, recordRecovery, subtractComponents, sumComponents, transitionLoan,
+  waiveCharges, writeOffLoan, zeroComponents,
+} from './loan-state.ts'
+export type {
+  Component, ComponentsMinor, InstallmentState, LoanEvent, LoanState, LoanStatus, LoanTerms, LoanTransition,
+  LoanTransitionStatus, Recovery, Waiver, WaiverStatus, WriteOff,
+} from './loan-state.ts'
+export {
+  accrueInterestOverDays, accrueLoanInterest, computeDailyInterest, defaultAccrualOptions, findCurrentInstallment,
+  measureAccruingBalance, measureRecognisedInterest, measureYearDays, roundWithCarry, zeroCounter,
+} from './accrual.ts'
+export type { AccrualCounter, AccrualOptions, LoanAccrual } from './accrual.ts'
+export {
+  allocatePayment, defaultAllocationOrder, installmentOrders, measureAllocatable, nonAccrualAllocationOrder,
+} from './waterfall.ts'
+export type {
+  AllocationOrder, InstallmentAllocation, InstallmentOrder, PaymentAllocation, PaymentAllocationStatus,
+} from './waterfall.ts'
+export {
+  bucketOfDpd, classifyLoan, classifyTier, defaultDelinquencyRules, defaultProvisionRatesPct, defaultTierThresholds,
+  delinquencyBuckets, isNonPerforming, measureDpd, measureInstallmentDpd, measurePortfolio, measureProvision, tierOfDpd,
+  tiers, worseTier,
+} from './delinquency.ts'
+export type {
+  Delinquency, DelinquencyBucket, DelinquencyRules, PortfolioRatios, ProvisionRatesPct, Tier, TierThresholds,
+} from './delinquency.ts'
+export { chargePenalties, computeLateFee, defaultPenaltyRules } from './penalty.ts'
+export type { InstallmentCharge, PenaltyCharge, PenaltyRules } from './penalty.ts'
+export {
+  applyPrepayment, closeLoanDay, defaultServicingRules, prepaymentModes, projectLoan, quotePayoff,
+} from './payoff.ts'
+export type {
+  LoanDay, PayoffQuote, Prepayment, PrepaymentMode, PrepaymentOptions, PrepaymentStatus, ServicingRules,
+} from './payoff.ts'
+export {
+  accrueLineInterest, drawOnLine, findOverdueDraws, measureAvailable, measureDrawnPrincipal, measureInterestOwed,
+  measureLineDpd, openRevolvingLine, repayLine, revolvingLineStatuses,
+} from './revolving.ts'
+export type {
+  Draw, DrawResult, DrawStatus, LineAccrual, LineRepayment, RevolvingLine, RevolvingLineStatus, RevolvingTerms,
+} from './revolving.ts'

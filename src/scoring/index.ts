@@ -22,3 +22,5 @@ export type { CompiledScorecard, ModelMetrics, Reason, Scaling, Scorecard, Score
 export { auc, brier, calibrationTable, csi, gini, ks, midRanks, psi, scoreDistribution, scorePsi, summarise } from './metrics.ts'
 export type { CalibrationRow, ScoreBand } from './metrics.ts'
 export { crossValidate, meanAndSd, mulberry32, shuffleInPlace, splitFold, stratifiedFolds, stratifiedSplit } from './cv.ts'
+export { defaultGbmOptions, predictGbm, trainGbm } from './gbm.ts'
+export type { GbmModel, GbmOptions } from './gbm.ts'
