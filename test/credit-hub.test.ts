@@ -111,3 +111,35 @@ describe('owners: personal data', () => {
     expect(related).toEqual([{ enterpriseId: other, via: 'id_number' }])
   })
 })
+
+describe('features as of a date, as known by an instant', () => {
+  it('uses only records ingested by then, only consented sources, and audits the read', async () => {
+    const otherKey = await t.createKey(tenantId, 'borrower', other)
+    await t.app.inject({ method: 'POST', url: `/v1/enterprises/${other}/consents`, headers: auth(otherKey), payload: { purpose: 'credit_assessment', scope: ['orders'], expiresAt: inAYear() } })
+    const beforeIngestion = new Date().toISOString()
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const records = ['2026-01', '2026-02', '2026-03'].map((month) => orders(other, month, '100000'))
+    const ingested = (await t.app.inject({ method: 'POST', url: '/v1/data/orders', headers: auth(admin), payload: { records } })).json() as { results: { status: string }[] }
+    expect(ingested.results.map((r) => r.status)).toEqual(['created', 'created', 'created'])
+
+    const now = await t.app.inject({ url: `/v1/enterprises/${other}/features?purpose=credit_assessment&asOf=2026-03-31`, headers: auth(admin) })
+    expect(now.statusCode).toBe(200)
+    const report = now.json() as { catalogueVersion: string; features: Record<string, number | null>; sourcesUsed: string[]; sourcesWithoutConsent: string[] }
+    expect(report.features.gmv_3m).toBe(3000)
+    expect(report.features.declared_revenue_12m).toBeNull()
+    expect(report.sourcesUsed).toEqual(['orders'])
+    expect(report.sourcesWithoutConsent).toContain('tax_filings')
+
+    const earlier = (await t.app.inject({ url: `/v1/enterprises/${other}/features?purpose=credit_assessment&asOf=2026-03-31&knownBy=${beforeIngestion}`, headers: auth(admin) })).json() as { features: Record<string, number | null> }
+    expect(earlier.features.gmv_3m).toBeNull()
+    const asOfFebruary = (await t.app.inject({ url: `/v1/enterprises/${other}/features?purpose=credit_assessment&asOf=2026-02-28`, headers: auth(admin) })).json() as { features: Record<string, number | null> }
+    expect(asOfFebruary.features.gmv_3m).toBe(2000)
+
+    expect((await t.app.inject({ url: `/v1/enterprises/${other}/features?purpose=monitoring`, headers: auth(admin) })).json()).toMatchObject({ sourcesUsed: [] })
+    expect((await t.app.inject({ url: `/v1/enterprises/${shop}/features?purpose=credit_assessment`, headers: auth(otherKey) })).statusCode).toBe(404)
+    const catalogue = (await t.app.inject({ url: '/v1/features/catalogue', headers: auth(admin) })).json() as { features: unknown[] }
+    expect(catalogue.features.length).toBeGreaterThanOrEqual(30)
+    const audit = await inTenant(t.database.db, tenantId, (trx) => trx.selectFrom('audit_log').select('purpose').where('action', '=', 'features.read').execute())
+    expect(audit.length).toBe(4)
+  })
+})

@@ -12,6 +12,9 @@ import type { IdSource } from '../core/ids.ts'
 import { fail, ok, type Result } from '../core/result.ts'
 import type { Tx } from '../db/database.ts'
 import { blindIndex, decryptField, encryptField, type Keyring } from '../keys/index.ts'
+import { Temporal } from 'temporal-polyfill'
+import { checkCircularTrading, runCrossChecks, type Flag } from './cross-checks.ts'
+import { computeFeatures, featureCatalogueVersion, type FeatureRecord, type FeatureValues } from './features.ts'
 import { canonicalFields, sources, validateRecord, type FieldError, type Source } from './sources.ts'
 
 export type CreditDeps = { clock: Clock; ids: IdSource; keyring: Keyring }
@@ -218,4 +221,50 @@ export async function readRecords(
     order by occurred_on desc, id desc limit ${input.limit}`.execute(trx)
   await appendAudit(trx, { tenantId: input.tenantId, actor: input.actor, action: 'records.read', targetKind: 'enterprise', targetId: input.enterpriseId, purpose: input.purpose, at: now, ids: deps.ids, detail: { source: input.source, records: rows.rows.length }, ...(input.requestId === undefined ? {} : { requestId: input.requestId }) })
   return ok(rows.rows.map((row) => ({ id: row.id, source: input.source, externalId: row.external_id, occurredOn: row.occurred_on, ingestedAt: row.ingested_at, fields: row.fields })))
+}
+
+export type FeatureReport = { catalogueVersion: string; asOf: string; knownBy: Date; features: FeatureValues; flags: Flag[]; sourcesUsed: Source[]; sourcesWithoutConsent: Source[] }
+
+async function loadFeatureRecords(trx: Tx, enterpriseId: string, usable: readonly Source[], asOf: string, knownBy: Date): Promise<FeatureRecord[]> {
+  if (usable.length === 0) return []
+  const rows = await sql<{ source: Source; occurred_on: string; fields: Record<string, unknown> }>`
+    select source, occurred_on, fields from data_records
+    where enterprise_id = ${enterpriseId} and source = any(${[...usable]}::text[]) and ingested_at <= ${knownBy} and occurred_on <= ${asOf}::date
+    order by ingested_at, id`.execute(trx)
+  return rows.rows.map((row) => ({ source: row.source, occurredOn: row.occurred_on, fields: row.fields }))
+}
+
+async function consentedSources(trx: Tx, enterpriseId: string, purpose: Purpose, at: Date): Promise<Source[]> {
+  const rows = await sql<{ item: string }>`
+    select distinct unnest(scope) as item from consents
+    where enterprise_id = ${enterpriseId} and purpose = ${purpose} and revoked_at is null and granted_at <= ${at} and expires_at > ${at}`.execute(trx)
+  const items = new Set(rows.rows.map((row) => row.item))
+  return sources.filter((source) => items.has(source))
+}
+
+/**
+ * The enterprise's features and cross-check flags as of a business date, from the records known by an
+ * instant (known-by semantics: a backtest passes the decision's instant and never sees later data).
+ * Only sources the enterprise consented to for the purpose are used; the read is audited.
+ */
+export async function computeEnterpriseFeatures(
+  trx: Tx,
+  deps: CreditDeps,
+  input: { tenantId: string; enterpriseId: string; purpose: Purpose; asOf: string; knownBy: Date; actor: Actor; requestId?: string },
+): Promise<FeatureReport> {
+  const now = deps.clock.now()
+  const usable = await consentedSources(trx, input.enterpriseId, input.purpose, now)
+  const asOfDate = Temporal.PlainDate.from(input.asOf)
+  const records = await loadFeatureRecords(trx, input.enterpriseId, usable, input.asOf, input.knownBy)
+  const features = computeFeatures(records, asOfDate)
+  const flags = runCrossChecks(features, records, asOfDate)
+  const related = []
+  for (const relation of await findRelatedEnterprises(trx, input.enterpriseId)) {
+    const theirSources = (await consentedSources(trx, relation.enterpriseId, input.purpose, now)).filter((source) => source === 'payment_flows')
+    if (theirSources.length === 0) continue // no consent from the related enterprise: its data stays unread
+    related.push({ enterpriseId: relation.enterpriseId, via: relation.via, features: computeFeatures(await loadFeatureRecords(trx, relation.enterpriseId, theirSources, input.asOf, input.knownBy), asOfDate) })
+  }
+  flags.push(...checkCircularTrading(features, related))
+  await appendAudit(trx, { tenantId: input.tenantId, actor: input.actor, action: 'features.read', targetKind: 'enterprise', targetId: input.enterpriseId, purpose: input.purpose, at: now, ids: deps.ids, detail: { asOf: input.asOf, sources: usable, flags: flags.map((f) => f.code) }, ...(input.requestId === undefined ? {} : { requestId: input.requestId }) })
+  return { catalogueVersion: featureCatalogueVersion, asOf: input.asOf, knownBy: input.knownBy, features, flags, sourcesUsed: usable, sourcesWithoutConsent: sources.filter((source) => !usable.includes(source)) }
 }

@@ -6,3 +6,5 @@
 export * from './uscc.ts'
 export * from './sources.ts'
 export * from './credit-service.ts'
+export * from './features.ts'
+export * from './cross-checks.ts'

@@ -9,6 +9,9 @@ import { actorOf, type Principal } from '../../access/index.ts'
 import { batchBodyBytesMax, pageSizeMax, transfersPerBatchMax } from '../../core/limits.ts'
 import {
   addOwner,
+  computeEnterpriseFeatures,
+  featureCatalogue,
+  featureCatalogueVersion,
   consentItems,
   grantConsent,
   ingestRecords,
@@ -169,6 +172,56 @@ export function registerCreditRoutes(app: App, deps: AppDeps): void {
         return { statusCode: 200, body: { items: result.value.map((o) => ({ ...o, createdAt: o.createdAt.toISOString() })) } }
       })
     },
+  )
+
+  app.get(
+    '/v1/enterprises/:id/features',
+    {
+      config: { access: { roles: [...dataStaff, 'borrower'] } },
+      schema: {
+        tags: ['credit data'],
+        summary: 'Features and cross-check flags as of a business date (consented sources only; audited)',
+        description: 'Known-by semantics: only records ingested by `knownBy` (default now) about periods up to `asOf` (default the business date) are used. See GET /v1/features/catalogue for the definitions.',
+        params: EnterpriseParams,
+        querystring: Type.Object({ purpose: PurposeSchema, asOf: Type.Optional(Type.String({ format: 'date' })), knownBy: Type.Optional(Timestamp) }, Strict),
+        response: {
+          200: Type.Object({
+            catalogueVersion: Type.String(),
+            asOf: Type.String(),
+            knownBy: Timestamp,
+            features: Type.Record(Type.String(), Type.Union([Type.Number(), Type.Null()])),
+            flags: Type.Array(Type.Object({ code: Type.String(), severity: Type.String(), evidence: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String()])), en: Type.String(), zh: Type.String() })),
+            sourcesUsed: Type.Array(Type.String()),
+            sourcesWithoutConsent: Type.Array(Type.String()),
+          }),
+          ...problemResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request)
+      assertEnterpriseScope(principal, request.params.id)
+      return mutate(request, reply, deps, async (trx) => {
+        if ((await trx.selectFrom('enterprises').select('id').where('id', '=', request.params.id).executeTakeFirst()) === undefined) throw new Problem('not_found', 'no such enterprise')
+        const tenant = await trx.selectFrom('tenants').select('business_date').executeTakeFirstOrThrow()
+        const report = await computeEnterpriseFeatures(trx, deps, {
+          tenantId: principal.tenantId,
+          enterpriseId: request.params.id,
+          purpose: request.query.purpose,
+          asOf: request.query.asOf ?? tenant.business_date,
+          knownBy: request.query.knownBy === undefined ? deps.clock.now() : new Date(request.query.knownBy),
+          actor: actorOf(principal),
+          requestId: request.id,
+        })
+        return { statusCode: 200, body: { ...report, knownBy: report.knownBy.toISOString() } }
+      })
+    },
+  )
+
+  app.get(
+    '/v1/features/catalogue',
+    { config: { access: { roles: [...staffRoles, 'borrower'] } }, schema: { tags: ['credit data'], summary: 'The feature catalogue: every feature, its source and definition', response: { 200: Type.Object({ version: Type.String(), features: Type.Array(Type.Object({ name: Type.String(), source: Type.String(), description: Type.String() })) }) } } },
+    async () => ({ version: featureCatalogueVersion, features: featureCatalogue.map((d) => ({ ...d })) }),
   )
 
   app.post(
