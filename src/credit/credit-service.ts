@@ -85,6 +85,17 @@ export type OwnerInput = { enterpriseId: string; name: string; idNumber: string;
 export type OwnerMasked = { id: string; enterpriseId: string; role: OwnerInput['role']; sharePct: string | null; idNumberMasked: string; createdAt: Date }
 export type OwnerClear = OwnerMasked & { name: string; idNumber: string; phone: string | null }
 
+/** Normal forms for blind indexes: equal contacts written differently must index the same. */
+export function normaliseContact(kind: ContactKind, value: string): string {
+  const folded = value.normalize('NFKC').trim()
+  if (kind === 'address') return folded.replace(/\s+/g, ' ').toUpperCase()
+  const digits = folded.replace(/\D/g, '')
+  // A mainland mobile written with the country code indexes like the bare number.
+  return kind === 'phone' && digits.length === 13 && digits.startsWith('86') ? digits.slice(2) : digits
+}
+export const contactKinds = ['address', 'phone', 'bank_account'] as const
+export type ContactKind = (typeof contactKinds)[number]
+
 const mask = (idNumber: string) => (idNumber.length <= 8 ? '****' : `${idNumber.slice(0, 4)}${'*'.repeat(idNumber.length - 8)}${idNumber.slice(-4)}`)
 const context = (column: string) => `owners.${column}`
 
@@ -96,7 +107,7 @@ export async function addOwner(trx: Tx, deps: CreditDeps, input: OwnerInput & { 
   await sql`insert into owners (tenant_id, id, enterprise_id, name_encrypted, id_number_encrypted, id_number_index, phone_encrypted, phone_index, share_pct, role, created_at)
     values (${input.tenantId}, ${id}, ${input.enterpriseId}, ${encryptField(deps.keyring, input.name, context('name'))}, ${encryptField(deps.keyring, idNumber, context('id_number'))},
       ${blindIndex(deps.keyring, idNumber, 'id_number')}, ${input.phone === null ? null : encryptField(deps.keyring, input.phone, context('phone'))},
-      ${input.phone === null ? null : blindIndex(deps.keyring, input.phone, 'phone')}, ${input.sharePct}, ${input.role}, ${now})`.execute(trx)
+      ${input.phone === null ? null : blindIndex(deps.keyring, normaliseContact('phone', input.phone), 'phone')}, ${input.sharePct}, ${input.role}, ${now})`.execute(trx)
   // Writing personal data is an operator action: audited, without the data itself.
   await appendAudit(trx, { tenantId: input.tenantId, actor: input.actor, action: 'owner.create', targetKind: 'enterprise', targetId: input.enterpriseId, at: now, ids: deps.ids, detail: { ownerId: id }, ...(input.requestId === undefined ? {} : { requestId: input.requestId }) })
   return ok({ id, enterpriseId: input.enterpriseId, role: input.role, sharePct: input.sharePct, idNumberMasked: mask(idNumber), createdAt: now })
@@ -130,15 +141,55 @@ export async function readOwners(trx: Tx, deps: CreditDeps, input: { tenantId: s
   )
 }
 
-/** Other enterprises sharing an owner's identity number or phone with this one (blind-index equality). */
-export async function findRelatedEnterprises(trx: Tx, enterpriseId: string): Promise<{ enterpriseId: string; via: 'id_number' | 'phone' }[]> {
-  const rows = await sql<{ enterprise_id: string; via: 'id_number' | 'phone' }>`
-    select distinct o2.enterprise_id, 'id_number' as via from owners o1 join owners o2 on o2.tenant_id = o1.tenant_id and o2.id_number_index = o1.id_number_index
-      where o1.enterprise_id = ${enterpriseId} and o2.enterprise_id <> ${enterpriseId}
-    union
-    select distinct o2.enterprise_id, 'phone' as via from owners o1 join owners o2 on o2.tenant_id = o1.tenant_id and o2.phone_index = o1.phone_index
-      where o1.enterprise_id = ${enterpriseId} and o2.enterprise_id <> ${enterpriseId} and o1.phone_index is not null`.execute(trx)
+export type Relation = { enterpriseId: string; via: 'id_number' | 'phone' | 'address' | 'bank_account' }
+
+/**
+ * Other enterprises linked to this one by a shared owner identity number, phone (owners' or the
+ * enterprise's), address or bank account: equality of blind indexes, nothing decrypted.
+ */
+export async function findRelatedEnterprises(trx: Tx, enterpriseId: string): Promise<Relation[]> {
+  const rows = await sql<Relation & { enterprise_id: string }>`
+    with mine as (
+      select 'id_number' as via, id_number_index as value from owners where enterprise_id = ${enterpriseId}
+      union select 'phone', phone_index from owners where enterprise_id = ${enterpriseId} and phone_index is not null
+      union select kind, value_index from enterprise_contacts where enterprise_id = ${enterpriseId}
+    ), theirs as (
+      select enterprise_id, 'id_number' as via, id_number_index as value from owners
+      union all select enterprise_id, 'phone', phone_index from owners where phone_index is not null
+      union all select enterprise_id, kind, value_index from enterprise_contacts
+    )
+    select distinct t.enterprise_id, t.via from theirs t join mine m on m.via = t.via and m.value = t.value
+    where t.enterprise_id <> ${enterpriseId}
+    order by t.enterprise_id, t.via`.execute(trx)
   return rows.rows.map((row) => ({ enterpriseId: row.enterprise_id, via: row.via }))
+}
+
+export async function addContact(trx: Tx, deps: CreditDeps, input: { tenantId: string; enterpriseId: string; kind: ContactKind; value: string; actor: Actor; requestId?: string }): Promise<Result<{ id: string; kind: ContactKind; valueMasked: string; createdAt: Date }, 'enterprise_not_found'>> {
+  if (!(await enterpriseExists(trx, input.enterpriseId))) return fail('enterprise_not_found')
+  const now = deps.clock.now()
+  const id = deps.ids.next()
+  const value = input.value.normalize('NFKC').trim()
+  await sql`insert into enterprise_contacts (tenant_id, id, enterprise_id, kind, value_encrypted, value_index, created_at)
+    values (${input.tenantId}, ${id}, ${input.enterpriseId}, ${input.kind}, ${encryptField(deps.keyring, value, `enterprise_contacts.${input.kind}`)},
+      ${blindIndex(deps.keyring, normaliseContact(input.kind, value), input.kind)}, ${now})`.execute(trx)
+  await appendAudit(trx, { tenantId: input.tenantId, actor: input.actor, action: 'contact.create', targetKind: 'enterprise', targetId: input.enterpriseId, at: now, ids: deps.ids, detail: { contactId: id, kind: input.kind }, ...(input.requestId === undefined ? {} : { requestId: input.requestId }) })
+  const masked = input.kind === 'address' ? `${value.slice(0, 6)}…` : `${'*'.repeat(Math.max(0, value.length - 4))}${value.slice(-4)}`
+  return ok({ id, kind: input.kind, valueMasked: masked, createdAt: now })
+}
+
+/**
+ * Related enterprises for a purpose: the links are derived from personal data, so the enterprise must
+ * have consented to `owners` for that purpose; the read is audited.
+ */
+export async function readRelatedEnterprises(trx: Tx, deps: CreditDeps, input: { tenantId: string; enterpriseId: string; purpose: Purpose; actor: Actor; requestId?: string }): Promise<Result<(Relation & { name: string })[], 'consent_required'>> {
+  const now = deps.clock.now()
+  if (!(await hasActiveConsent(trx, input.enterpriseId, 'owners', input.purpose, now))) return fail('consent_required', `no active consent covers owners for ${input.purpose}`)
+  const relations = await findRelatedEnterprises(trx, input.enterpriseId)
+  const names = new Map(
+    relations.length === 0 ? [] : (await sql<{ id: string; name: string }>`select id, name from enterprises where id = any(${relations.map((r) => r.enterpriseId)}::uuid[])`.execute(trx)).rows.map((row) => [row.id, row.name] as const),
+  )
+  await appendAudit(trx, { tenantId: input.tenantId, actor: input.actor, action: 'relationships.read', targetKind: 'enterprise', targetId: input.enterpriseId, purpose: input.purpose, at: now, ids: deps.ids, detail: { related: relations.length }, ...(input.requestId === undefined ? {} : { requestId: input.requestId }) })
+  return ok(relations.map((r) => ({ ...r, name: names.get(r.enterpriseId) ?? '' })))
 }
 
 export const ingestStatuses = ['created', 'exists', 'exists_with_different_fields', 'invalid', 'enterprise_not_found', 'consent_required', 'duplicate_in_batch'] as const
@@ -197,6 +248,7 @@ export async function ingestRecords(trx: Tx, deps: CreditDeps, input: { tenantId
       select ${input.tenantId}, r.id, r.enterprise_id, ${input.source}, r.external_id, r.occurred_on, ${now}, r.fields::jsonb, ${JSON.stringify(input.provenance)}::jsonb
       from unnest(${toInsert.map((r) => r.id)}::uuid[], ${toInsert.map((r) => r.enterpriseId)}::uuid[], ${toInsert.map((r) => r.externalId)}::text[],
         ${toInsert.map((r) => r.occurredOn)}::date[], ${toInsert.map((r) => r.fields)}::text[]) as r(id, enterprise_id, external_id, occurred_on, fields)`.execute(trx)
+    await refreshFeatureSnapshots(trx, deps, { tenantId: input.tenantId, enterpriseIds: [...new Set(toInsert.map((r) => r.enterpriseId))] })
   }
   return results
 }
@@ -247,24 +299,72 @@ async function consentedSources(trx: Tx, enterpriseId: string, purpose: Purpose,
  * instant (known-by semantics: a backtest passes the decision's instant and never sees later data).
  * Only sources the enterprise consented to for the purpose are used; the read is audited.
  */
-export async function computeEnterpriseFeatures(
-  trx: Tx,
-  deps: CreditDeps,
-  input: { tenantId: string; enterpriseId: string; purpose: Purpose; asOf: string; knownBy: Date; actor: Actor; requestId?: string },
-): Promise<FeatureReport> {
-  const now = deps.clock.now()
+/** The feature report without side effects (shared by reads, which audit, and snapshots, which store). */
+async function buildFeatureReport(trx: Tx, now: Date, input: { enterpriseId: string; purpose: Purpose; asOf: string; knownBy: Date }): Promise<FeatureReport> {
   const usable = await consentedSources(trx, input.enterpriseId, input.purpose, now)
   const asOfDate = Temporal.PlainDate.from(input.asOf)
   const records = await loadFeatureRecords(trx, input.enterpriseId, usable, input.asOf, input.knownBy)
   const features = computeFeatures(records, asOfDate)
   const flags = runCrossChecks(features, records, asOfDate)
   const related = []
-  for (const relation of await findRelatedEnterprises(trx, input.enterpriseId)) {
+  // Relationships come from personal data: only with the enterprise's consent to `owners` for the purpose.
+  const mayLink = await hasActiveConsent(trx, input.enterpriseId, 'owners', input.purpose, now)
+  for (const relation of mayLink ? await findRelatedEnterprises(trx, input.enterpriseId) : []) {
     const theirSources = (await consentedSources(trx, relation.enterpriseId, input.purpose, now)).filter((source) => source === 'payment_flows')
     if (theirSources.length === 0) continue // no consent from the related enterprise: its data stays unread
     related.push({ enterpriseId: relation.enterpriseId, via: relation.via, features: computeFeatures(await loadFeatureRecords(trx, relation.enterpriseId, theirSources, input.asOf, input.knownBy), asOfDate) })
   }
   flags.push(...checkCircularTrading(features, related))
-  await appendAudit(trx, { tenantId: input.tenantId, actor: input.actor, action: 'features.read', targetKind: 'enterprise', targetId: input.enterpriseId, purpose: input.purpose, at: now, ids: deps.ids, detail: { asOf: input.asOf, sources: usable, flags: flags.map((f) => f.code) }, ...(input.requestId === undefined ? {} : { requestId: input.requestId }) })
   return { catalogueVersion: featureCatalogueVersion, asOf: input.asOf, knownBy: input.knownBy, features, flags, sourcesUsed: usable, sourcesWithoutConsent: sources.filter((source) => !usable.includes(source)) }
+}
+
+/**
+ * The enterprise's features and cross-check flags as of a business date, from the records known by an
+ * instant (known-by semantics: a backtest passes the decision's instant and never sees later data).
+ * Only sources the enterprise consented to for the purpose are used; the read is audited.
+ */
+export async function computeEnterpriseFeatures(
+  trx: Tx,
+  deps: CreditDeps,
+  input: { tenantId: string; enterpriseId: string; purpose: Purpose; asOf: string; knownBy: Date; actor: Actor; requestId?: string },
+): Promise<FeatureReport> {
+  const now = deps.clock.now()
+  const report = await buildFeatureReport(trx, now, input)
+  await appendAudit(trx, { tenantId: input.tenantId, actor: input.actor, action: 'features.read', targetKind: 'enterprise', targetId: input.enterpriseId, purpose: input.purpose, at: now, ids: deps.ids, detail: { asOf: input.asOf, sources: report.sourcesUsed, flags: report.flags.map((f) => f.code) }, ...(input.requestId === undefined ? {} : { requestId: input.requestId }) })
+  return report
+}
+
+/**
+ * Recomputes and stores the features of the enterprises a batch touched, as of the tenant's business
+ * date, for each purpose they consented to: features follow the data as it arrives (incrementally: only
+ * the enterprises with new records).
+ */
+export async function refreshFeatureSnapshots(trx: Tx, deps: CreditDeps, input: { tenantId: string; enterpriseIds: readonly string[] }): Promise<number> {
+  if (input.enterpriseIds.length === 0) return 0
+  const now = deps.clock.now()
+  const tenant = await sql<{ business_date: string }>`select business_date from tenants where id = ${input.tenantId}`.execute(trx)
+  const asOf = tenant.rows[0]?.business_date as string
+  const consents = await sql<{ enterprise_id: string; purpose: Purpose }>`
+    select distinct enterprise_id, purpose from consents
+    where enterprise_id = any(${[...input.enterpriseIds]}::uuid[]) and revoked_at is null and granted_at <= ${now} and expires_at > ${now}`.execute(trx)
+  for (const { enterprise_id: enterpriseId, purpose } of consents.rows) {
+    const report = await buildFeatureReport(trx, now, { enterpriseId, purpose, asOf, knownBy: now })
+    await sql`insert into feature_snapshots (tenant_id, enterprise_id, purpose, as_of, catalogue_version, computed_at, features, flags)
+      values (${input.tenantId}, ${enterpriseId}, ${purpose}, ${asOf}::date, ${featureCatalogueVersion}, ${now}, ${JSON.stringify(report.features)}::jsonb, ${JSON.stringify(report.flags)}::jsonb)
+      on conflict (tenant_id, enterprise_id, purpose, as_of, catalogue_version)
+      do update set computed_at = excluded.computed_at, features = excluded.features, flags = excluded.flags`.execute(trx)
+  }
+  return consents.rows.length
+}
+
+export type FeatureSnapshot = { asOf: string; computedAt: Date; catalogueVersion: string; features: FeatureValues; flags: Flag[] }
+
+/** Stored snapshots for a purpose, oldest first (consent for the purpose required; audited). */
+export async function readFeatureHistory(trx: Tx, deps: CreditDeps, input: { tenantId: string; enterpriseId: string; purpose: Purpose; actor: Actor; requestId?: string }): Promise<Result<FeatureSnapshot[], 'consent_required'>> {
+  const now = deps.clock.now()
+  if ((await consentedSources(trx, input.enterpriseId, input.purpose, now)).length === 0) return fail('consent_required', `no active consent of this enterprise for ${input.purpose}`)
+  const rows = await sql<{ as_of: string; computed_at: Date; catalogue_version: string; features: FeatureValues; flags: Flag[] }>`
+    select as_of, computed_at, catalogue_version, features, flags from feature_snapshots where enterprise_id = ${input.enterpriseId} and purpose = ${input.purpose} order by as_of, catalogue_version`.execute(trx)
+  await appendAudit(trx, { tenantId: input.tenantId, actor: input.actor, action: 'features.history.read', targetKind: 'enterprise', targetId: input.enterpriseId, purpose: input.purpose, at: now, ids: deps.ids, detail: { snapshots: rows.rows.length }, ...(input.requestId === undefined ? {} : { requestId: input.requestId }) })
+  return ok(rows.rows.map((row) => ({ asOf: row.as_of, computedAt: row.computed_at, catalogueVersion: row.catalogue_version, features: row.features, flags: row.flags })))
 }

@@ -36,6 +36,7 @@ export const problemCatalog = {
   idempotency_key_reused: { status: 422, title: 'Idempotency-Key reused', meaning: 'The Idempotency-Key was already used with a different request (method, path or body).', resolve: 'Use a new key for a new operation; reuse a key only to retry the identical request.' },
   consent_expiry_invalid: { status: 422, title: 'Consent expiry invalid', meaning: 'A consent must expire after it is granted.', resolve: 'Give an expiry in the future.' },
   model_artefact_invalid: { status: 422, title: 'Model artefact invalid', meaning: 'The artefact is not a scorecard this build can read (format, version or content).', resolve: 'Register the MODEL.json written by `puhui model train`; `detail` says what is wrong.' },
+  no_champion_model: { status: 422, title: 'No champion model', meaning: 'The model name has no champion version to score with.', resolve: 'Register a model and make a version champion (POST /v1/models/{id}/status).' },
   model_retired: { status: 422, title: 'Model retired', meaning: 'A retired model version no longer scores.', resolve: 'Use the champion or a challenger of the model name.' },
   password_too_short: { status: 422, title: 'Password too short', meaning: 'Passwords have at least 10 characters.', resolve: 'Choose a longer password.' },
   enterprise_required: { status: 422, title: 'Enterprise required', meaning: 'Borrower users and keys must be bound to an enterprise.', resolve: 'Pass `enterpriseId` of an enterprise of this tenant.' },

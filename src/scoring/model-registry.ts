@@ -118,3 +118,10 @@ export async function monitorModel(trx: Tx, input: { id: string; since: Date }):
   const scores = await sql<{ score: number; bins: number[] }>`select score, bins from model_scores where model_id = ${row.id} and scored_at >= ${input.since}`.execute(trx)
   return ok(monitorScorecard(row.artefact, scores.rows))
 }
+
+/** The champion version of a model name, if one is set. */
+export async function findChampion(trx: Tx, name: string): Promise<ModelSummary | undefined> {
+  const rows = await sql<ModelRow>`select id, name, version, status, fingerprint, metrics, artefact, author, created_at from models where name = ${name} and status = 'champion'`.execute(trx)
+  const row = rows.rows[0]
+  return row === undefined ? undefined : toSummary(row)
+}

@@ -8,7 +8,11 @@ import { Type } from 'typebox'
 import { actorOf, type Principal } from '../../access/index.ts'
 import { batchBodyBytesMax, pageSizeMax, transfersPerBatchMax } from '../../core/limits.ts'
 import {
+  addContact,
   addOwner,
+  contactKinds,
+  readFeatureHistory,
+  readRelatedEnterprises,
   computeEnterpriseFeatures,
   featureCatalogue,
   featureCatalogueVersion,
@@ -27,6 +31,7 @@ import {
   type Source,
 } from '../../credit/index.ts'
 import { inTenant } from '../../db/database.ts'
+import { scoreEnterprise } from '../../flows/index.ts'
 import type { Role } from '../../db/schema.ts'
 import type { App, AppDeps } from '../app.ts'
 import { principalOf, staffRoles } from '../authenticate.ts'
@@ -174,6 +179,51 @@ export function registerCreditRoutes(app: App, deps: AppDeps): void {
     },
   )
 
+  app.post(
+    '/v1/enterprises/:id/contacts',
+    {
+      config: { access: { roles: ['admin', 'operator', 'borrower'] } },
+      schema: {
+        tags: ['credit data'],
+        summary: "Record an enterprise's address, phone or bank account (encrypted; links related enterprises)",
+        params: EnterpriseParams,
+        body: Type.Object({ kind: Type.Union(contactKinds.map((k) => Type.Literal(k))), value: Type.String({ minLength: 3, maxLength: 300 }) }, Strict),
+        response: { 201: Type.Object({ id: Uuid, kind: Type.String(), valueMasked: Type.String(), createdAt: Timestamp }), ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request)
+      assertEnterpriseScope(principal, request.params.id)
+      return mutate(request, reply, deps, async (trx) => {
+        const result = await addContact(trx, deps, { tenantId: principal.tenantId, enterpriseId: request.params.id, kind: request.body.kind, value: request.body.value, actor: actorOf(principal), requestId: request.id })
+        if (result.status !== 'ok') throw new Problem('not_found', 'no such enterprise')
+        return { statusCode: 201, body: { ...result.value, createdAt: result.value.createdAt.toISOString() } }
+      })
+    },
+  )
+
+  app.get(
+    '/v1/enterprises/:id/related',
+    {
+      config: { access: { roles: dataStaff } },
+      schema: {
+        tags: ['credit data'],
+        summary: 'Enterprises sharing an owner, phone, address or bank account (consent to owners required; audited)',
+        params: EnterpriseParams,
+        querystring: Type.Object({ purpose: PurposeSchema }, Strict),
+        response: { 200: Type.Object({ items: Type.Array(Type.Object({ enterpriseId: Uuid, name: Type.String(), via: Type.String() })) }), ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request)
+      return mutate(request, reply, deps, async (trx) => {
+        const result = await readRelatedEnterprises(trx, deps, { tenantId: principal.tenantId, enterpriseId: request.params.id, purpose: request.query.purpose, actor: actorOf(principal), requestId: request.id })
+        if (result.status !== 'ok') throw new Problem(result.status, result.detail)
+        return { statusCode: 200, body: { items: result.value } }
+      })
+    },
+  )
+
   app.get(
     '/v1/enterprises/:id/features',
     {
@@ -214,6 +264,66 @@ export function registerCreditRoutes(app: App, deps: AppDeps): void {
           requestId: request.id,
         })
         return { statusCode: 200, body: { ...report, knownBy: report.knownBy.toISOString() } }
+      })
+    },
+  )
+
+  app.get(
+    '/v1/enterprises/:id/feature-history',
+    {
+      config: { access: { roles: [...dataStaff, 'borrower'] } },
+      schema: {
+        tags: ['credit data'],
+        summary: 'Features recomputed as data arrived (snapshots by business date), oldest first (consent required; audited)',
+        params: EnterpriseParams,
+        querystring: Type.Object({ purpose: PurposeSchema }, Strict),
+        response: { 200: Type.Object({ items: Type.Array(Type.Object({ asOf: Type.String(), computedAt: Timestamp, catalogueVersion: Type.String(), features: Type.Record(Type.String(), Type.Union([Type.Number(), Type.Null()])), flags: Type.Array(Type.Record(Type.String(), Type.Unknown())) })) }), ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request)
+      assertEnterpriseScope(principal, request.params.id)
+      return mutate(request, reply, deps, async (trx) => {
+        const result = await readFeatureHistory(trx, deps, { tenantId: principal.tenantId, enterpriseId: request.params.id, purpose: request.query.purpose, actor: actorOf(principal), requestId: request.id })
+        if (result.status !== 'ok') throw new Problem(result.status, result.detail)
+        return { statusCode: 200, body: { items: result.value.map((snapshot) => ({ ...snapshot, computedAt: snapshot.computedAt.toISOString() })) } }
+      })
+    },
+  )
+
+  app.get(
+    '/v1/enterprises/:id/score',
+    {
+      config: { access: { roles: dataStaff } },
+      schema: {
+        tags: ['credit data'],
+        summary: 'Score the enterprise with the champion of a model name, from its features as of a date, with reasons',
+        description: "The features (consented sources only; the read audited) are the model's inputs; the score is kept for the model's drift monitoring.",
+        params: EnterpriseParams,
+        querystring: Type.Object({ purpose: PurposeSchema, model: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }), asOf: Type.Optional(Type.String({ format: 'date' })) }, Strict),
+        response: {
+          200: Type.Object({
+            model: Type.Object({ id: Uuid, name: Type.String(), version: Type.Integer() }),
+            score: Type.Number(),
+            probability: Type.Number(),
+            reasons: Type.Array(Type.Object({ code: Type.String(), en: Type.String(), zh: Type.String() })),
+            asOf: Type.String(),
+            flags: Type.Array(Type.Object({ code: Type.String(), severity: Type.String(), en: Type.String(), zh: Type.String() })),
+          }),
+          ...problemResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request)
+      return mutate(request, reply, deps, async (trx) => {
+        if ((await trx.selectFrom('enterprises').select('id').where('id', '=', request.params.id).executeTakeFirst()) === undefined) throw new Problem('not_found', 'no such enterprise')
+        const tenant = await trx.selectFrom('tenants').select('business_date').executeTakeFirstOrThrow()
+        const asOf = request.query.asOf ?? tenant.business_date
+        const result = await scoreEnterprise(trx, deps, { tenantId: principal.tenantId, enterpriseId: request.params.id, purpose: request.query.purpose, modelName: request.query.model, asOf, knownBy: deps.clock.now(), actor: actorOf(principal), requestId: request.id })
+        if (result.status !== 'ok') throw new Problem(result.status, result.detail)
+        const { model, score, probability, reasons, features } = result.value
+        return { statusCode: 200, body: { model, score, probability, reasons: [...reasons], asOf, flags: features.flags.map((f) => ({ code: f.code, severity: f.severity, en: f.en, zh: f.zh })) } }
       })
     },
   )
