@@ -51,6 +51,10 @@ export const appRole = 'puhui_app'
 /** A Kysely instance over `url` whose every connection acts as the application role. */
 export function createKysely(url: string, poolMax: number): Kysely<DB> {
   const pool = new pg.Pool({ connectionString: url, max: poolMax, types: pgTypes, application_name: 'puhui' })
+  // An idle client can be cut off by the server (restart, shutdown, a dropped database): node-postgres
+  // then emits 'error' on the pool, which would crash the process if nobody listened. The client is
+  // discarded by the pool either way, and the next query reports any real outage.
+  pool.on('error', () => undefined)
   return new Kysely<DB>({
     dialect: new PostgresDialect({
       pool,
