@@ -131,6 +131,21 @@ describe('transfers', () => {
     expect(fromServicing.results[0]?.status).toBe('created')
   })
 
+  it("posts inside the caller's transaction and rolls back with it", async () => {
+    const { createTransfersInTransaction } = await import('../src/ledger/index.ts')
+    const before = await balances(loan)
+    const id = uuidv7()
+    await expect(
+      inTenant(t.database.db, tenantId, async (trx) => {
+        const posted = await createTransfersInTransaction(trx, tenantId, [{ id, debitAccountId: loan, creditAccountId: cash, amountMinor: 7n, currency: null, code: 0, flags: transferFlags(), pendingId: null, timeoutSeconds: 0, userData: 0n, valueDate: null }], { now: new Date(), origin: null })
+        expect(posted.results[0]?.status).toBe('created')
+        throw new Error('the caller fails after posting')
+      }),
+    ).rejects.toThrow('the caller fails')
+    expect(await balances(loan)).toEqual(before)
+    expect((await t.app.inject({ url: `/v1/ledger/transfers/${id}`, headers: headers() })).statusCode).toBe(404)
+  })
+
   it('rejects bad input with problem+json and changes nothing', async () => {
     const count = (await storedTransfers()).length
     for (const payload of [

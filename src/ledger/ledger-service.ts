@@ -172,20 +172,23 @@ export function toTransfer(row: TransferRow): Transfer {
 }
 
 export async function createAccounts(deps: LedgerDeps, tenantId: string, inputs: readonly AccountInput[], now: Date): Promise<AccountStatus[]> {
-  return inTenant(deps.db, tenantId, async (trx) => {
-    const ids = inputs.map((input) => input.id)
-    const rows = await sql<AccountRow>`select * from ledger_accounts where tenant_id = ${tenantId} and id = any(${ids}::uuid[])`.execute(trx)
-    const decided = decideAccounts(new Map(rows.rows.map((row) => [row.id, toAccount(row)])), inputs)
-    if (decided.created.length > 0) {
-      const c = decided.created
-      await sql`
-        insert into ledger_accounts (tenant_id, id, currency, code, flags, owner, user_data, created_at)
-        select ${tenantId}, * , ${now} from unnest(${c.map((a) => a.id)}::uuid[], ${c.map((a) => a.currency)}::text[], ${c.map((a) => a.code)}::int[],
-          ${c.map((a) => flagsToBits(a.flags))}::int[], ${c.map((a) => a.owner)}::text[], ${c.map((a) => a.userData.toString())}::bigint[])
-      `.execute(trx)
-    }
-    return decided.statuses
-  })
+  return inTenant(deps.db, tenantId, (trx) => createAccountsInTransaction(trx, tenantId, inputs, now))
+}
+
+/** Account creation inside the caller's tenant transaction (e.g. a loan's accounts with the loan). */
+export async function createAccountsInTransaction(trx: Tx, tenantId: string, inputs: readonly AccountInput[], now: Date): Promise<AccountStatus[]> {
+  const ids = inputs.map((input) => input.id)
+  const rows = await sql<AccountRow>`select ${accountColumns} from ledger_accounts where tenant_id = ${tenantId} and id = any(${arrayLiteral(ids)}::uuid[])`.execute(trx)
+  const decided = decideAccounts(new Map(rows.rows.map((row) => [row.id, toAccount(row)])), inputs)
+  if (decided.created.length > 0) {
+    const c = decided.created
+    await sql`
+      insert into ledger_accounts (tenant_id, id, currency, code, flags, owner, user_data, created_at)
+      select ${tenantId}, * , ${now} from unnest(${arrayLiteral(c.map((a) => a.id))}::uuid[], ${c.map((a) => a.currency)}::text[], ${arrayLiteral(c.map((a) => a.code))}::int[],
+        ${arrayLiteral(c.map((a) => flagsToBits(a.flags)))}::int[], ${c.map((a) => a.owner)}::text[], ${arrayLiteral(c.map((a) => a.userData))}::bigint[])
+    `.execute(trx)
+  }
+  return decided.statuses
 }
 
 /** Locks the tenant's journal head for this transaction and returns the journal size. */
@@ -353,23 +356,31 @@ function assertBalanced(outcome: ApplyOutcome): void {
 export type TransferBatchResult = { results: TransferResult[]; journalSize: bigint }
 
 export async function createTransfers(deps: LedgerDeps, tenantId: string, inputs: readonly TransferInput[], context: BatchContext): Promise<TransferBatchResult> {
-  return inTenant(deps.db, tenantId, async (trx) => {
-    const journalSize = await lockJournalHead(trx, tenantId)
-    const tenant = await sql<{ business_date: string }>`select business_date from tenants where id = ${tenantId}`.execute(trx)
-    const businessDate = tenant.rows[0]?.business_date
-    assert(businessDate !== undefined, 'tenant exists')
-    const applyContext = { now: context.now, businessDate, origin: context.origin }
-    // Optimistic first: decide as if no id of the batch were stored yet. If one was, the insert says so,
-    // and the batch is decided again from a snapshot that includes the stored transfers.
-    await sql`savepoint optimistic`.execute(trx)
-    let outcome = applyTransfers(await loadSnapshot(trx, tenantId, inputs, false), inputs, applyContext)
-    if (!(await persistOutcome(trx, tenantId, journalSize, outcome))) {
-      await sql`rollback to savepoint optimistic`.execute(trx)
-      outcome = applyTransfers(await loadSnapshot(trx, tenantId, inputs, true), inputs, applyContext)
-      assert(await persistOutcome(trx, tenantId, journalSize, outcome), 'no stored id remains undetected')
-    }
-    return { results: outcome.results, journalSize: journalSize + BigInt(outcome.created.length) }
-  })
+  return inTenant(deps.db, tenantId, (trx) => createTransfersInTransaction(trx, tenantId, inputs, context))
+}
+
+/**
+ * The same batch inside a transaction the caller holds (servicing posts its transfers in the same
+ * transaction as the loan's state: one money movement, one transaction). The caller must have scoped
+ * the transaction to the tenant (`inTenant`).
+ */
+export async function createTransfersInTransaction(trx: Tx, tenantId: string, inputs: readonly TransferInput[], context: BatchContext): Promise<TransferBatchResult> {
+  const journalSize = await lockJournalHead(trx, tenantId)
+  const tenant = await sql<{ business_date: string }>`select business_date from tenants where id = ${tenantId}`.execute(trx)
+  const businessDate = tenant.rows[0]?.business_date
+  assert(businessDate !== undefined, 'tenant exists')
+  const applyContext = { now: context.now, businessDate, origin: context.origin }
+  // Optimistic first: decide as if no id of the batch were stored yet. If one was, the insert says so,
+  // and the batch is decided again from a snapshot that includes the stored transfers.
+  await sql`savepoint optimistic`.execute(trx)
+  let outcome = applyTransfers(await loadSnapshot(trx, tenantId, inputs, false), inputs, applyContext)
+  if (!(await persistOutcome(trx, tenantId, journalSize, outcome))) {
+    await sql`rollback to savepoint optimistic`.execute(trx)
+    outcome = applyTransfers(await loadSnapshot(trx, tenantId, inputs, true), inputs, applyContext)
+    assert(await persistOutcome(trx, tenantId, journalSize, outcome), 'no stored id remains undetected')
+  }
+  await sql`release savepoint optimistic`.execute(trx)
+  return { results: outcome.results, journalSize: journalSize + BigInt(outcome.created.length) }
 }
 
 /** Expires the tenant's pending transfers whose timeout has passed; returns how many. */
