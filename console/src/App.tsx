@@ -2,17 +2,22 @@
 import { Component, Suspense, lazy, useCallback, useEffect, useMemo, useState, type ReactNode } from 'react'
 import { api, asApiError, setCsrfToken, setSessionLostHandler, type ApiError, type Me } from './api.ts'
 import { I18nContext, initialLang, makeI18n, saveLang, useI18n, type Lang, type MessageKey } from './i18n.ts'
-import { dashboardRoles, homeLabel, moduleAt, modulesFor, navigate, usePath } from './nav.ts'
+import { dashboardRoles, enterpriseIdAt, homeLabel, modelIdAt, moduleAt, modulesFor, navigate, usePath } from './nav.ts'
 import { AuditLog } from './pages/AuditLog.tsx'
 import { ComingSoon, NotAllowed, NotFound } from './pages/ComingSoon.tsx'
 import { Enterprises } from './pages/Enterprises.tsx'
 import { Home } from './pages/Home.tsx'
 import { Journal } from './pages/Journal.tsx'
 import { Login } from './pages/Login.tsx'
+import { Models } from './pages/Models.tsx'
 import { ErrorNotice, LangToggle, Link, Loading } from './ui.tsx'
 
 // The dashboard carries ECharts: load it only when it is shown.
 const Dashboard = lazy(() => import('./pages/Dashboard.tsx'))
+// So does the enterprise profile (its features-over-time chart).
+const EnterpriseProfile = lazy(() => import('./pages/EnterpriseProfile.tsx'))
+// And a model version's page (ROC, KS, score distribution, calibration, drift charts).
+const ModelDetail = lazy(() => import('./pages/ModelDetail.tsx'))
 
 type Session = { kind: 'loading' } | { kind: 'failed'; error: ApiError } | { kind: 'signedOut'; notice: MessageKey | null } | { kind: 'signedIn'; me: Me }
 
@@ -185,8 +190,24 @@ function Page(props: { me: Me; path: string }) {
           <Dashboard tenantName={props.me.tenant.name} />
         </Suspense>
       )
-    case 'enterprises':
-      return <Enterprises role={role} />
+    case 'enterprises': {
+      const enterpriseId = enterpriseIdAt(props.path)
+      if (enterpriseId === undefined) return <Enterprises role={role} />
+      return (
+        <Suspense fallback={<Loading />}>
+          <EnterpriseProfile key={enterpriseId} id={enterpriseId} me={props.me} />
+        </Suspense>
+      )
+    }
+    case 'models': {
+      const modelId = modelIdAt(props.path)
+      if (modelId === undefined) return <Models role={role} />
+      return (
+        <Suspense fallback={<Loading />}>
+          <ModelDetail key={modelId} id={modelId} role={role} />
+        </Suspense>
+      )
+    }
     case 'audit':
       return <AuditLog />
     case 'ledger':

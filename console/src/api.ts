@@ -21,6 +21,25 @@ export type AuditEntry = {
   purpose: string | null
   requestId: string | null
 }
+export const purposes = ['credit_assessment', 'monitoring', 'identity_verification'] as const
+export type Purpose = (typeof purposes)[number]
+/** What a consent may cover: the data sources, and `owners` for personal data. */
+export const consentItems = ['registration', 'tax_filings', 'payment_flows', 'orders', 'logistics', 'reviews', 'utilities', 'owners'] as const
+export type ConsentItem = (typeof consentItems)[number]
+export type Consent = { id: string; enterpriseId: string; purpose: Purpose; scope: ConsentItem[]; grantedAt: string; expiresAt: string; revokedAt: string | null; active: boolean }
+export type ConsentGrant = { purpose: Purpose; scope: ConsentItem[]; expiresAt: string; evidence?: string }
+export type FeatureFlag = { code: string; severity: string; evidence: Record<string, number | string>; en: string; zh: string }
+export type FeatureReport = {
+  catalogueVersion: string
+  asOf: string
+  knownBy: string
+  features: Record<string, number | null>
+  flags: FeatureFlag[]
+  sourcesUsed: string[]
+  sourcesWithoutConsent: string[]
+}
+export type FeatureDefinition = { name: string; source: string; description: string }
+export type FeatureCatalogue = { version: string; features: FeatureDefinition[] }
 export type DashboardSummary = {
   tenant: Tenant
   enterprises: number
@@ -29,6 +48,23 @@ export type DashboardSummary = {
   usersByRole: Partial<Record<Role, number>>
   auditEventsByDay: { day: string; events: number }[]
 }
+export const modelStatuses = ['registered', 'champion', 'challenger', 'retired'] as const
+export type ModelStatus = (typeof modelStatuses)[number]
+export type ModelSummary = {
+  id: string
+  name: string
+  version: number
+  status: ModelStatus
+  fingerprint: string
+  metrics: { auc: number | null; ks: number | null; gini: number | null; n: number | null; cvAuc: number | null }
+  variables: string[]
+  target: { column: string; bad: string }
+  author: { kind: string; id: string | null }
+  createdAt: string
+}
+/** A version with its artefact (MODEL.json): read defensively, it is whatever the trainer wrote. */
+export type ModelDetail = ModelSummary & { artefact: Record<string, unknown> }
+export type ModelMonitoring = { n: number; scorePsi: number | null; scoreStability: 'stable' | 'watch' | 'shift' | null; csi: Record<string, number | null>; shiftedVariables: string[] }
 
 /** A failed request: `code` is the API's stable problem code (docs/errors.md), or `network`. */
 export class ApiError extends Error {
@@ -104,13 +140,38 @@ async function request<T>(method: string, path: string, options: { body?: unknow
   throw error
 }
 
+export type EnterpriseScore = {
+  model: { id: string; name: string; version: number }
+  score: number
+  probability: number
+  reasons: { code: string; en: string; zh: string }[]
+  asOf: string
+  flags: { code: string; severity: string; en: string; zh: string }[]
+}
+
 export const api = {
   me: (signal?: AbortSignal) => request<Me>('GET', '/v1/me', { signal, quietUnauthenticated: true }),
   login: (body: { tenant: string; email: string; password: string }) => request<LoginResponse>('POST', '/v1/auth/login', { body, quietUnauthenticated: true }),
   logout: () => request<void>('POST', '/v1/auth/logout', { quietUnauthenticated: true }),
   dashboard: (signal?: AbortSignal) => request<DashboardSummary>('GET', '/v1/dashboard/summary', { signal }),
   enterprises: (after: string | undefined, signal?: AbortSignal) => request<Page<Enterprise>>('GET', `/v1/enterprises?${query({ limit: 20, after })}`, { signal }),
+  enterprise: (id: string, signal?: AbortSignal) => request<Enterprise>('GET', `/v1/enterprises/${encodeURIComponent(id)}`, { signal }),
+  consents: (enterpriseId: string, signal?: AbortSignal) => request<{ items: Consent[] }>('GET', `/v1/enterprises/${encodeURIComponent(enterpriseId)}/consents`, { signal }),
+  grantConsent: (enterpriseId: string, body: ConsentGrant) => request<Consent>('POST', `/v1/enterprises/${encodeURIComponent(enterpriseId)}/consents`, { body }),
+  revokeConsent: (id: string) => request<Consent>('POST', `/v1/consents/${encodeURIComponent(id)}/revoke`),
+  /** Reading features is audited server-side with the purpose. */
+  features: (enterpriseId: string, params: { purpose: Purpose; asOf: string }, signal?: AbortSignal) =>
+    request<FeatureReport>('GET', `/v1/enterprises/${encodeURIComponent(enterpriseId)}/features?${query(params)}`, { signal }),
+  featureCatalogue: (signal?: AbortSignal) => request<FeatureCatalogue>('GET', '/v1/features/catalogue', { signal }),
   auditLog: (before: string | undefined, signal?: AbortSignal) => request<Page<AuditEntry>>('GET', `/v1/audit-log?${query({ limit: 50, before })}`, { signal }),
+  models: (signal?: AbortSignal) => request<{ items: ModelSummary[] }>('GET', '/v1/models', { signal }),
+  model: (id: string, signal?: AbortSignal) => request<ModelDetail>('GET', `/v1/models/${encodeURIComponent(id)}`, { signal }),
+  registerModel: (body: { name: string; artefact: unknown }) => request<ModelSummary>('POST', '/v1/models', { body }),
+  setModelStatus: (id: string, status: ModelStatus) => request<ModelSummary>('POST', `/v1/models/${encodeURIComponent(id)}/status`, { body: { status } }),
+  /** Scores the enterprise with the champion of a model name (the features read is audited). */
+  enterpriseScore: (enterpriseId: string, params: { purpose: Purpose; model: string; asOf: string }, signal?: AbortSignal) =>
+    request<EnterpriseScore>('GET', `/v1/enterprises/${encodeURIComponent(enterpriseId)}/score?${query(params)}`, { signal }),
+  modelMonitoring: (id: string, since: string | undefined, signal?: AbortSignal) => request<ModelMonitoring>('GET', `/v1/models/${encodeURIComponent(id)}/monitoring?${query({ since })}`, { signal }),
 }
 
 function query(params: Record<string, string | number | undefined>): string {

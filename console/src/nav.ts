@@ -32,7 +32,7 @@ export const modules: readonly Module[] = [
   { id: 'review', path: '/review', label: 'nav.review', roles: ['admin', 'risk_analyst', 'reviewer'], built: false },
   { id: 'loans', path: '/loans', label: 'nav.loans', roles: ['admin', 'operator', 'risk_analyst', 'auditor'], built: false },
   { id: 'strategies', path: '/strategies', label: 'nav.strategies', roles: ['admin', 'risk_analyst', 'auditor'], built: false },
-  { id: 'models', path: '/models', label: 'nav.models', roles: ['admin', 'risk_analyst', 'auditor'], built: false },
+  { id: 'models', path: '/models', label: 'nav.models', roles: ['admin', 'risk_analyst', 'reviewer', 'auditor', 'operator'], built: true },
   { id: 'ledger', path: '/journal', label: 'nav.ledger', roles: ['admin', 'auditor'], built: true },
   { id: 'users', path: '/users', label: 'nav.users', roles: ['admin'], built: false },
   { id: 'audit', path: '/audit-log', label: 'nav.audit', roles: ['admin', 'auditor'], built: true },
@@ -47,7 +47,31 @@ export function modulesFor(role: Role): Module[] {
 
 export function moduleAt(path: string): Module | undefined {
   const normalized = path.length > 1 ? path.replace(/\/+$/, '') : path
+  if (enterpriseIdAt(normalized) !== undefined) return modules.find((module) => module.id === 'enterprises')
+  if (modelIdAt(normalized) !== undefined) return modules.find((module) => module.id === 'models')
   return modules.find((module) => module.path === normalized)
+}
+
+const enterprisePattern = /^\/enterprises\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/?$/i
+
+/** The enterprise id of a profile path (/enterprises/:id), if it is one. */
+export function enterpriseIdAt(path: string): string | undefined {
+  return enterprisePattern.exec(path)?.[1]?.toLowerCase()
+}
+
+export function enterprisePath(id: string): string {
+  return `/enterprises/${encodeURIComponent(id)}`
+}
+
+const modelPattern = /^\/models\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/?$/i
+
+/** The model version id of a model page path (/models/:id), if it is one. */
+export function modelIdAt(path: string): string | undefined {
+  return modelPattern.exec(path)?.[1]?.toLowerCase()
+}
+
+export function modelPath(id: string): string {
+  return `/models/${encodeURIComponent(id)}`
 }
 
 /** The home label: the dashboard for staff, a plain home for the others. */

@@ -1,7 +1,8 @@
-// Enterprises page: the tenant's SMEs (a borrower sees its own), 20 a page, from GET /v1/enterprises.
+// Enterprises page: the tenant's SMEs (a borrower sees its own), 20 a page, from GET /v1/enterprises; each name opens its profile.
 import { api, type Role } from '../api.ts'
 import { useI18n } from '../i18n.ts'
-import { ErrorNotice, Loading, PageHeader, Pager, useCursorPages, useLoad } from '../ui.tsx'
+import { enterprisePath } from '../nav.ts'
+import { ErrorNotice, Link, Loading, PageHeader, Pager, useCursorPages, useLoad } from '../ui.tsx'
 
 export function Enterprises(props: { role: Role }) {
   const { t, formatDate, formatDateTime } = useI18n()
@@ -38,7 +39,9 @@ export function Enterprises(props: { role: Role }) {
                 ) : (
                   data.items.map((enterprise) => (
                     <tr key={enterprise.id}>
-                      <td className="strong">{enterprise.name}</td>
+                      <td className="strong">
+                        <Link to={enterprisePath(enterprise.id)}>{enterprise.name}</Link>
+                      </td>
                       <td className={enterprise.uscc === null ? undefined : 'mono'}>{enterprise.uscc ?? dash}</td>
                       <td>{enterprise.sector ?? dash}</td>
                       <td>{enterprise.region ?? dash}</td>
