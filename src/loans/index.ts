@@ -54,3 +54,16 @@ export {
 export type {
   Draw, DrawResult, DrawStatus, LineAccrual, LineRepayment, RevolvingLine, RevolvingLineStatus, RevolvingTerms,
 } from './revolving.ts'
+export {
+  findProduct, listLoans, listProducts, loadLoan, loanTransactionKinds, penaltyRulesToJson, productGlCodes, provisionRatesToJson, rulesOfProduct,
+  specFromJson, specToJson, tenantGlCodes,
+} from './loan-db.ts'
+export type { GlCode, LoanListItem, LoanProduct, LoanRecord, LoanTransaction, LoanTransactionKind, ScheduleTemplate } from './loan-db.ts'
+export {
+  closeLoanDayForLoan, createProduct, disburseLoan, measureRecognisedInterestOf, measureSubledgerBalances, originateLoan, postingCodes,
+  quoteLoanPayoff, readLoanDetail, recordLoanRecovery, refundOverpayment, repayLoan, waiveLoanCharges, writeOffLoanBalance,
+} from './loan-service.ts'
+export type {
+  CloseLoanDay, CreateProductResult, Event as LoanEventResult, LoanAccountBalance, LoanDetail, LoanPosting, LoanPayoffQuote, OriginationInput, Origination,
+  PostingCode, ProductInput, RepaymentInput, ServicingContext, SubledgerBalances, WaiverInput,
+} from './loan-service.ts'

@@ -7,6 +7,7 @@ import { registerAccessRoutes } from './access.ts'
 import { registerCreditRoutes } from './credit.ts'
 import { registerEnterpriseRoutes } from './enterprises.ts'
 import { registerLedgerRoutes } from './ledger.ts'
+import { registerLoanRoutes } from './loans.ts'
 import { registerModelRoutes } from './models.ts'
 import { registerScheduleRoutes } from './schedules.ts'
 import { registerSystemRoutes } from './system.ts'
@@ -19,4 +20,5 @@ export async function registerRoutes(app: App, deps: AppDeps): Promise<void> {
   registerLedgerRoutes(app, deps)
   registerCreditRoutes(app, deps)
   registerModelRoutes(app, deps)
+  registerLoanRoutes(app, deps)
 }
