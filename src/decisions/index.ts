@@ -1,0 +1,33 @@
+/**
+ * @module decisions
+ * Public surface of the decision engine's pure core: the typed rule language, strategy documents,
+ * their compilation and `decide` (with a full trace), the governance state machine (maker-checker)
+ * and backtesting. The service (storage of versions and decisions) and the flow that assembles inputs
+ * live elsewhere; nothing here does I/O. Reference: docs/strategies.md.
+ */
+export {
+  compileAst, compileExpression, createSchema, daysBetween, expressionDepthMax, expressionFunctions, expressionLengthMax, formatExpressionError,
+  interpretExpression, isIsoDate, isValidInputName, isValueOfType, keywords, monthsBetween, parseExpression, roundDigitsMax, roundHalfAwayFromZero, valueTypes,
+} from './expression.ts'
+export type {
+  CompiledExpression, CompileExpressionResult, Evaluate, ExpressionError, ExpressionNode, ExpressionSchema, ExpressionType, InputDeclaration,
+  ParseExpressionResult, Slots, Value, ValueType,
+} from './expression.ts'
+export {
+  featurePrefix, onNullChoices, parseStrategyJson, priceBandsMax, reasonTextLengthMax, ruleCodeLengthMax, scoreInput, strategyInputsMax, strategyRulesMax,
+  validateStrategyDocument,
+} from './strategy.ts'
+export type {
+  InputDocument, InputTypeText, OnMissingInput, OnNull, PriceBandDocument, ReasonText, RuleDocument, StrategyDefinition, StrategyDocument, StrategyError,
+  ValidateStrategyResult,
+} from './strategy.ts'
+export {
+  compileStrategy, convertMajorToMinor, convertMinorToMajor, decide, interpretStrategy, roundDownToStep, systemReasons, validateDecisionInput,
+} from './compile.ts'
+export type {
+  CompiledStrategy, CompileStrategyResult, Decision, DecisionInput, DecisionOutcome, DecisionReason, SystemReasonCode, TraceEntry, TraceResult, TraceStep,
+} from './compile.ts'
+export { createStrategyVersion, isStrategyEditable, planActivation, strategyTransitions, transitionStrategy } from './governance.ts'
+export type { ActivationResult, StrategyAction, StrategyActor, StrategyEvent, StrategyStatus, StrategyVersion, TransitionResult, TransitionStatus } from './governance.ts'
+export { backtestReasonsMax, backtestStrategy, readBacktestCsv, unsegmented } from './backtest.ts'
+export type { BacktestCsvOptions, BacktestReport, BacktestRow, CsvTableLike, ReadBacktestCsvResult, ReasonCount, SegmentReport } from './backtest.ts'
