@@ -20,8 +20,8 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'puhui-ingest-'))
 let databaseUrl: string
 let enterpriseId: string
 
-function cli(args: string[]) {
-  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, DATABASE_URL: databaseUrl, PUHUI_DATA_DIR: dir, PUHUI_LOG_LEVEL: 'warn' } })
+function cli(args: string[], extraEnv: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, DATABASE_URL: databaseUrl, PUHUI_DATA_DIR: dir, PUHUI_LOG_LEVEL: 'warn', PUHUI_TENANT: '', ...extraEnv } })
   return { status: result.status, stdout: result.stdout, stderr: result.stderr }
 }
 
@@ -68,11 +68,25 @@ describe('puhui ingest', () => {
       { row: 3, externalId: 'tax-3', status: 'invalid', field: 'month', message: 'must be a month YYYY-MM' },
       { row: 4, externalId: 'tax-4', status: 'invalid', field: 'declaredRevenueMinor', message: 'is required' },
     ])
-    const again = JSON.parse(cli(['ingest', '--tenant', 'ingesting', '--source', 'tax_filings', path.join(dir, 'tax.csv')]).stdout) as Record<string, unknown>
+    // As the issue writes the command: no --tenant on an installation with one tenant.
+    const again = JSON.parse(cli(['ingest', '--source', 'tax_filings', path.join(dir, 'tax.csv')]).stdout) as Record<string, unknown>
     expect(again).toMatchObject({ created: 0, exists: 2 })
     const strict = cli(['ingest', '--tenant', 'ingesting', '--source', 'tax_filings', '--strict', path.join(dir, 'tax.csv')])
     expect(strict.status).toBe(1)
   })
+  it('asks for --tenant when the installation has several tenants', async () => {
+    const db = createKysely(databaseUrl, 1)
+    try {
+      await createTenant({ db, clock: systemClock, ids: uuidv7Source }, { slug: 'second', name: 'Second' })
+    } finally {
+      await db.destroy()
+    }
+    const ambiguous = cli(['ingest', '--source', 'tax_filings', path.join(dir, 'tax.csv')])
+    expect(ambiguous.status).toBe(1)
+    expect(ambiguous.stderr).toContain('several tenants')
+    expect(cli(['ingest', '--source', 'tax_filings', path.join(dir, 'tax.csv')], { PUHUI_TENANT: 'ingesting' }).status).toBe(0)
+  })
+
   it('refuses a missing file and an unknown source with one line on stderr', () => {
     const missing = cli(['ingest', '--tenant', 'ingesting', '--source', 'tax_filings', path.join(dir, 'nope.csv')])
     expect(missing.status).toBe(1)

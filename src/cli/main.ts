@@ -55,6 +55,16 @@ async function tenantIdOrThrow(database: Database, slug: string): Promise<string
   return id
 }
 
+/** PUHUI_TENANT, or the only tenant of the installation; several tenants and no choice is an error. */
+async function defaultTenantSlug(database: Database): Promise<string> {
+  const fromEnvironment = process.env.PUHUI_TENANT
+  if (fromEnvironment !== undefined && fromEnvironment !== '') return fromEnvironment
+  const { sql } = await import('kysely')
+  const slugs = (await sql<{ slug: string }>`select puhui_tenant_slugs as slug from puhui_tenant_slugs()`.execute(database.db)).rows.map((row) => row.slug)
+  if (slugs.length === 1) return slugs[0] as string
+  throw new CliError(slugs.length === 0 ? 'no tenant exists yet: create one with `puhui tenant create`' : `several tenants (${slugs.join(', ')}): pass --tenant or set PUHUI_TENANT`)
+}
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
@@ -210,13 +220,13 @@ export function buildCli(): Command {
   program
     .command('ingest')
     .description('ingest a CSV file of one data source (header row: externalId, enterpriseId and the source fields; docs/credit-data.md)')
-    .requiredOption('--tenant <slug>', 'tenant slug')
+    .option('--tenant <slug>', 'tenant slug (default: PUHUI_TENANT, or the only tenant of the installation)')
     .addOption(new Option('--source <name>', 'data source').choices(['registration', 'tax_filings', 'payment_flows', 'orders', 'logistics', 'reviews', 'utilities']).makeOptionMandatory())
     .option('--strict', 'exit 1 unless every row was created or already present')
     .argument('<file>', 'CSV file')
-    .action(async (file: string, options: { tenant: string; source: string; strict?: boolean }) => {
+    .action(async (file: string, options: { tenant?: string; source: string; strict?: boolean }) => {
       const { ingestCsvFile } = await import('./ingest.ts')
-      const summary = await withDatabase(async (database) => ingestCsvFile(database, await tenantIdOrThrow(database, options.tenant), options.source, file))
+      const summary = await withDatabase(async (database) => ingestCsvFile(database, await tenantIdOrThrow(database, options.tenant ?? (await defaultTenantSlug(database))), options.source, file))
       process.stdout.write(`${JSON.stringify(summary)}\n`)
       if (options.strict === true && summary.created + summary.exists < summary.rows) process.exitCode = 1
     })
