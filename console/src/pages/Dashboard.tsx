@@ -1,42 +1,13 @@
 // Operator dashboard: KPI cards and two ECharts charts from GET /v1/dashboard/summary (loaded lazily with ECharts).
-import { useEffect, useMemo, useRef } from 'react'
-import { BarChart, LineChart, type BarSeriesOption, type LineSeriesOption } from 'echarts/charts'
-import { GridComponent, TooltipComponent, type GridComponentOption, type TooltipComponentOption } from 'echarts/components'
-import * as echarts from 'echarts/core'
-import { CanvasRenderer } from 'echarts/renderers'
+import { useMemo } from 'react'
 import { api, roles, type DashboardSummary } from '../api.ts'
 import { useI18n, type I18n } from '../i18n.ts'
 import { ErrorNotice, Loading, PageHeader, useLoad } from '../ui.tsx'
+import { Chart, type ChartOption } from '../chart.tsx'
 
-echarts.use([BarChart, LineChart, GridComponent, TooltipComponent, CanvasRenderer])
-
-type ChartOption = echarts.ComposeOption<BarSeriesOption | LineSeriesOption | GridComponentOption | TooltipComponentOption>
 
 const palette = { primary: '#0e7c66', primarySoft: 'rgba(14, 124, 102, 0.16)', accent: '#e0803a', text: '#1d2a30', muted: '#66757d', line: '#e4e9ec' }
 const font = 'system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif'
-
-/** One ECharts instance bound to a div: created on mount, updated with the option, resized with its box. */
-function Chart(props: { option: ChartOption; label: string; testId: string }) {
-  const element = useRef<HTMLDivElement>(null)
-  const chart = useRef<echarts.ECharts | null>(null)
-  useEffect(() => {
-    const host = element.current
-    if (host === null) return
-    const instance = echarts.init(host, null, { renderer: 'canvas' })
-    chart.current = instance
-    const observer = new ResizeObserver(() => instance.resize())
-    observer.observe(host)
-    return () => {
-      observer.disconnect()
-      instance.dispose()
-      chart.current = null
-    }
-  }, [])
-  useEffect(() => {
-    chart.current?.setOption(props.option, true)
-  }, [props.option])
-  return <div ref={element} className="chart" role="img" aria-label={props.label} data-testid={props.testId} />
-}
 
 /** The 14 calendar days ending today in the tenant's time zone (or the last day with events, if later). */
 function lastDays(summary: DashboardSummary, count: number): string[] {

@@ -6,7 +6,7 @@ import { api, type ModelDetail as Model, type Role } from '../api.ts'
 import { useI18n } from '../i18n.ts'
 import { cumulativeCurves, describeBin, ksCurve, monitoringWindows, rocArea, rocPoints, scoreBandsOf, windowStart, type ModelBin, type MonitoringWindow } from '../model-charts.ts'
 import { ErrorNotice, Link, Loading, PageHeader, useLoad } from '../ui.tsx'
-import { ModelChart } from './models/ModelChart.tsx'
+import { Chart as ModelChart } from '../chart.tsx'
 import { StatusActions, StatusBadge, authorLabel, canManageModels, fixed, percent } from './models/common.tsx'
 import { calibrationOption, csiOption, distributionOption, ksOption, rocOption, type CalibrationRow } from './models/options.ts'
 

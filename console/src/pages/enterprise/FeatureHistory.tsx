@@ -1,18 +1,12 @@
 // Features over time: the features at each of the last 12 month-ends (three requests at a time, each
 // audited server-side), drawn as an ECharts line chart of GMV, money received and declared revenue.
-import { useEffect, useMemo, useRef, useState } from 'react'
-import { LineChart, type LineSeriesOption } from 'echarts/charts'
-import { GridComponent, LegendComponent, TooltipComponent, type GridComponentOption, type LegendComponentOption, type TooltipComponentOption } from 'echarts/components'
-import * as echarts from 'echarts/core'
-import { CanvasRenderer } from 'echarts/renderers'
+import { useEffect, useMemo, useState } from 'react'
 import { api, asApiError, type ApiError, type FeatureReport, type Purpose } from '../../api.ts'
 import { useI18n, type MessageKey } from '../../i18n.ts'
 import { ErrorNotice, Loading } from '../../ui.tsx'
+import { Chart as EChart, type ChartOption } from '../../chart.tsx'
 import { monthEnds } from './format.ts'
 
-echarts.use([LineChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer])
-
-type ChartOption = echarts.ComposeOption<LineSeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption>
 
 const months = 12
 const concurrency = 3
@@ -44,25 +38,7 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, task: (item:
 }
 
 function Chart(props: { option: ChartOption; label: string }) {
-  const element = useRef<HTMLDivElement>(null)
-  const chart = useRef<echarts.ECharts | null>(null)
-  useEffect(() => {
-    const host = element.current
-    if (host === null) return
-    const instance = echarts.init(host, null, { renderer: 'canvas' })
-    chart.current = instance
-    const observer = new ResizeObserver(() => instance.resize())
-    observer.observe(host)
-    return () => {
-      observer.disconnect()
-      instance.dispose()
-      chart.current = null
-    }
-  }, [])
-  useEffect(() => {
-    chart.current?.setOption(props.option, true)
-  }, [props.option])
-  return <div ref={element} className="chart" role="img" aria-label={props.label} data-testid="chart-features-over-time" />
+  return <EChart option={props.option} label={props.label} testId="chart-features-over-time" />
 }
 
 export function FeatureHistory(props: { enterpriseId: string; purpose: Purpose; asOf: string; version: number }) {

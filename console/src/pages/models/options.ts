@@ -5,7 +5,7 @@ import type { LineSeriesOption } from 'echarts/charts'
 import type { TooltipComponentOption } from 'echarts/components'
 import type { I18n, Lang } from '../../i18n.ts'
 import { bandRates, psiShift, psiWatch, stabilityOf, type KsResult, type ScoreBand } from '../../model-charts.ts'
-import { axisCommon, font, palette, type ChartOption } from './ModelChart.tsx'
+import { axisCommon, font, palette, type ChartOption } from '../../chart.tsx'
 import { fixed, percent } from './common.tsx'
 
 export type CalibrationRow = { group: number; n: number; meanPredicted: number; observedBadRate: number }

@@ -1,4 +1,5 @@
-// One ECharts canvas for the model pages (imported modularly: line and bar charts, grid, legend, tooltip, mark lines).
+// The console's one ECharts canvas (ECharts imported modularly: line and bar charts, grid, legend, tooltip,
+// mark lines), with the shared palette and axis style. Every chart of every page goes through `Chart`.
 import { useEffect, useRef } from 'react'
 import { BarChart, LineChart, type BarSeriesOption, type LineSeriesOption } from 'echarts/charts'
 import {
@@ -42,7 +43,7 @@ export function axisCommon() {
 }
 
 /** Created on mount, updated with the option, resized with its box, disposed on unmount. */
-export function ModelChart(props: { option: ChartOption; label: string; testId: string; height?: number }) {
+export function Chart(props: { option: ChartOption; label: string; testId: string; height?: number }) {
   const element = useRef<HTMLDivElement>(null)
   const chart = useRef<echarts.ECharts | null>(null)
   useEffect(() => {
