@@ -105,7 +105,7 @@ export function setSessionLostHandler(handler: (() => void) | null): void {
 type Problem = { code?: unknown; title?: unknown; detail?: unknown; requestId?: unknown }
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)
 
-async function request<T>(method: string, path: string, options: { body?: unknown; signal?: AbortSignal | undefined; quietUnauthenticated?: boolean } = {}): Promise<T> {
+export async function request<T>(method: string, path: string, options: { body?: unknown; signal?: AbortSignal | undefined; quietUnauthenticated?: boolean } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' }
   if (options.body !== undefined) headers['content-type'] = 'application/json'
   if (method !== 'GET' && method !== 'HEAD' && csrfToken !== null) headers['x-csrf-token'] = csrfToken

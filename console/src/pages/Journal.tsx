@@ -2,7 +2,7 @@
 // look up a transfer and verify its inclusion proof against the signed root — all hashing and signature
 // checks run in this browser (merkle-verify.ts, WebCrypto), trusting the server for the public key only.
 import { useEffect, useState, type CSSProperties, type FormEvent, type ReactNode } from 'react'
-import { ApiError, asApiError, type Me } from '../api.ts'
+import { asApiError, request, type ApiError, type Me } from '../api.ts'
 import { useI18n, type Lang } from '../i18n.ts'
 import { verifyConsistency, verifyInclusion, verifyTreeHeadSignature, type InclusionCheck, type SignatureCheck, type SignedTreeHead } from '../merkle-verify.ts'
 import { ErrorNotice, Loading, PageHeader } from '../ui.tsx'
@@ -29,35 +29,13 @@ type InclusionProof = { leafIndex: number; treeSize: number; leafHash: string; r
 type ConsistencyProof = { from: number; to: number; firstRoot: string; secondRoot: string; proof: string[] }
 type SigningKeys = { current: string; keys: { keyId: string; algorithm: 'Ed25519'; publicKeyPem: string }[] }
 
-async function call<T>(method: 'GET' | 'POST', path: string, csrfToken: string | null, signal?: AbortSignal): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' }
-  if (method === 'POST' && csrfToken !== null) headers['x-csrf-token'] = csrfToken
-  let response: Response
-  try {
-    response = await fetch(path, { method, headers, credentials: 'same-origin', signal: signal ?? null })
-  } catch (error) {
-    if (signal?.aborted === true) throw error
-    throw new ApiError(0, 'network', 'Network error', error instanceof Error ? error.message : undefined)
-  }
-  if (response.ok) return (await response.json()) as T
-  let problem: { code?: unknown; title?: unknown; detail?: unknown; requestId?: unknown } = {}
-  if ((response.headers.get('content-type') ?? '').includes('json')) {
-    try {
-      problem = (await response.json()) as typeof problem
-    } catch {
-      // a broken error body: keep the status
-    }
-  }
-  const text = (value: unknown) => (typeof value === 'string' ? value : undefined)
-  throw new ApiError(response.status, text(problem.code) ?? `http_${response.status}`, text(problem.title) ?? response.statusText, text(problem.detail), text(problem.requestId) ?? response.headers.get('x-request-id') ?? undefined)
-}
-
+/** The journal's routes, through the console's one request function (CSRF header, problem+json, session loss). */
 const journalApi = {
-  signTreeHead: (csrfToken: string | null) => call<SignedTreeHead>('POST', '/v1/ledger/journal/tree-heads', csrfToken),
-  signingKeys: (signal?: AbortSignal) => call<SigningKeys>('GET', '/v1/keys/signing', null, signal),
-  transfer: (id: string, signal?: AbortSignal) => call<Transfer>('GET', `/v1/ledger/transfers/${encodeURIComponent(id)}`, null, signal),
-  inclusion: (index: number, treeSize: number, signal?: AbortSignal) => call<InclusionProof>('GET', `/v1/ledger/journal/inclusion?index=${index}&treeSize=${treeSize}`, null, signal),
-  consistency: (from: number, to: number, signal?: AbortSignal) => call<ConsistencyProof>('GET', `/v1/ledger/journal/consistency?from=${from}&to=${to}`, null, signal),
+  signTreeHead: () => request<SignedTreeHead>('POST', '/v1/ledger/journal/tree-heads'),
+  signingKeys: (signal?: AbortSignal) => request<SigningKeys>('GET', '/v1/keys/signing', { signal }),
+  transfer: (id: string, signal?: AbortSignal) => request<Transfer>('GET', `/v1/ledger/transfers/${encodeURIComponent(id)}`, { signal }),
+  inclusion: (index: number, treeSize: number, signal?: AbortSignal) => request<InclusionProof>('GET', `/v1/ledger/journal/inclusion?index=${index}&treeSize=${treeSize}`, { signal }),
+  consistency: (from: number, to: number, signal?: AbortSignal) => request<ConsistencyProof>('GET', `/v1/ledger/journal/consistency?from=${from}&to=${to}`, { signal }),
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -134,7 +112,6 @@ function Fields(props: { rows: [label: string, value: ReactNode, testId?: string
 export function Journal(props: { me: Me }) {
   const { t, lang, formatNumber, formatDateTime, formatDate } = useI18n()
   const tenantId = props.me.tenant.id
-  const csrfToken = props.me.csrfToken
 
   const [head, setHead] = useState<Head | null>(() => {
     const saved = loadSavedHead(tenantId)
@@ -156,7 +133,7 @@ export function Journal(props: { me: Me }) {
     setSigning(true)
     setSignError(null)
     try {
-      const signed = await journalApi.signTreeHead(csrfToken)
+      const signed = await journalApi.signTreeHead()
       saveHead(tenantId, signed)
       setHead((current) => ({ sth: signed, previous: current?.sth ?? null }))
     } catch (caught) {
