@@ -2,8 +2,9 @@
  * @module decisions
  * Public surface of the decision engine's pure core: the typed rule language, strategy documents,
  * their compilation and `decide` (with a full trace), the governance state machine (maker-checker)
- * and backtesting. The service (storage of versions and decisions) and the flow that assembles inputs
- * live elsewhere; nothing here does I/O. Reference: docs/strategies.md.
+ * and backtesting — all pure — plus `strategy-db.ts`, the shell that persists strategy versions under that
+ * state machine (migration 0010). The flow that assembles inputs and stores decisions is flows/apply.ts.
+ * Reference: docs/strategies.md.
  */
 export {
   compileAst, compileExpression, createSchema, daysBetween, expressionDepthMax, expressionFunctions, expressionLengthMax, formatExpressionError,
@@ -31,3 +32,5 @@ export { createStrategyVersion, isStrategyEditable, planActivation, strategyTran
 export type { ActivationResult, StrategyAction, StrategyActor, StrategyEvent, StrategyStatus, StrategyVersion, TransitionResult, TransitionStatus } from './governance.ts'
 export { backtestReasonsMax, backtestStrategy, readBacktestCsv, unsegmented } from './backtest.ts'
 export type { BacktestCsvOptions, BacktestReport, BacktestRow, CsvTableLike, ReadBacktestCsvResult, ReasonCount, SegmentReport } from './backtest.ts'
+export { compileStoredStrategy, createStrategyDraft, findActiveStrategy, findStrategy, listStrategies, transitionStoredStrategy } from './strategy-db.ts'
+export type { CreateStrategyResult, StoredStrategy, StrategyContext, StrategyTransition } from './strategy-db.ts'

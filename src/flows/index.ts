@@ -4,3 +4,6 @@
  * and hand them to the modules' cores).
  */
 export * from './score-enterprise.ts'
+export * from './apply.ts'
+export * from './accept-offer.ts'
+export * from './payout-rail.ts'

@@ -67,3 +67,7 @@ export type {
   CloseLoanDay, CreateProductResult, Event as LoanEventResult, LoanAccountBalance, LoanDetail, LoanPosting, LoanPayoffQuote, OriginationInput, Origination,
   PostingCode, ProductInput, RepaymentInput, ServicingContext, SubledgerBalances, WaiverInput,
 } from './loan-service.ts'
+export { aprDecimals, irrIterationsMax, measureApr, solveIrr } from './apr.ts'
+export type { AprInput, CashFlow } from './apr.ts'
+export { postDisbursement, reserveDisbursement, voidDisbursement } from './two-phase-disbursement.ts'
+export type { DisbursementPosted, DisbursementReservation, DisbursementVoided } from './two-phase-disbursement.ts'

@@ -284,12 +284,16 @@ export type Event<S extends string> =
   | { readonly status: 'loan_not_found' | S }
 
 /** approved → active on its disbursement date: 1201 ← 1001 (P − F), 1201 ← 2401 (F). */
-export async function disburseLoan(trx: Tx, ctx: ServicingContext, loanId: string): Promise<Event<'loan_not_approved' | 'value_date_in_future'>> {
+export async function disburseLoan(trx: Tx, ctx: ServicingContext, loanId: string): Promise<Event<'loan_not_approved' | 'value_date_in_future' | 'loan_disbursement_pending'>> {
   const loaded = await loadForChange(trx, ctx, loanId)
   if (loaded === undefined) return { status: 'loan_not_found' }
   const { loan, gl } = loaded
   const transition = transitionLoan(loan.state, { type: 'disburse' })
   if (transition.status !== 'ok') return { status: 'loan_not_approved' }
+  // A payout through an external rail reserved the money as a pending transfer on the loan's principal
+  // account: while it is unsettled (an unknown outcome included), paying out directly could pay twice.
+  const pending = await sql<{ debits_pending: bigint }>`select debits_pending from ledger_accounts where tenant_id = ${ctx.tenantId} and id = ${loan.principalAccountId}`.execute(trx)
+  if ((pending.rows[0]?.debits_pending ?? 0n) > 0n) return { status: 'loan_disbursement_pending' }
   const on = loan.state.disbursedOn
   if (compareDates(on, await businessDateOf(trx, ctx.tenantId)) > 0) return { status: 'value_date_in_future' }
   const valueDate = on.toString()

@@ -5,6 +5,7 @@
 import type { App, AppDeps } from '../app.ts'
 import { registerAccessRoutes } from './access.ts'
 import { registerCreditRoutes } from './credit.ts'
+import { registerDecisionRoutes } from './decisions.ts'
 import { registerEnterpriseRoutes } from './enterprises.ts'
 import { registerLedgerRoutes } from './ledger.ts'
 import { registerLoanRoutes } from './loans.ts'
@@ -21,4 +22,5 @@ export async function registerRoutes(app: App, deps: AppDeps): Promise<void> {
   registerCreditRoutes(app, deps)
   registerModelRoutes(app, deps)
   registerLoanRoutes(app, deps)
+  registerDecisionRoutes(app, deps)
 }
