@@ -4,10 +4,11 @@
  * {"bench":"NAME","results":{…}} (snake_case keys, numbers only). Figures go to bench/RESULTS.md.
  */
 import { benchApi } from './api.ts'
+import { benchCob } from './cob.ts'
 import { benchLedger } from './ledger.ts'
 import { benchScoring } from './scoring.ts'
 
-const benches: Record<string, (quick: boolean) => Promise<Record<string, number>>> = { api: benchApi, ledger: benchLedger, scoring: benchScoring }
+const benches: Record<string, (quick: boolean) => Promise<Record<string, number>>> = { api: benchApi, cob: benchCob, ledger: benchLedger, scoring: benchScoring }
 
 const [name, ...flags] = process.argv.slice(2)
 if (name === '--list') {

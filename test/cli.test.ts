@@ -99,6 +99,21 @@ describe('database commands on DATABASE_URL', () => {
     const revoked = cli(['apikey', 'revoke', '--tenant', 'acme', '--id', parsed.id as string, '--json'], { env })
     expect(revoked.status, revoked.stderr).toBe(0)
   })
+  it('closes a business day with puhui cob, once', () => {
+    const env = { DATABASE_URL: databaseUrl }
+    const tenant = JSON.parse(cli(['tenant', 'create', '--slug', 'cob-co', '--name', 'COB Co', '--business-date', '2026-03-01', '--json'], { env }).stdout) as { businessDate: string }
+    expect(tenant.businessDate).toBe('2026-03-01')
+    const first = cli(['cob', '--date', '2026-03-01', '--tenant', 'cob-co', '--json'], { env })
+    expect(first.status, first.stderr).toBe(0)
+    expect(first.stdout.trim().split('\n')).toHaveLength(1)
+    expect(JSON.parse(first.stdout)).toMatchObject({ status: 'ok', date: '2026-03-01', businessDate: '2026-03-02' })
+    const again = JSON.parse(cli(['cob', '--date', '2026-03-01', '--tenant', 'cob-co', '--json'], { env }).stdout) as { status: string }
+    expect(again.status).toBe('already_closed')
+    const bad = cli(['cob', '--date', '2026-13-01', '--tenant', 'cob-co'], { env })
+    expect(bad.status).toBe(1)
+    expect(bad.stdout).toBe('')
+  })
+
   it('fails with a one-line reason for an unknown tenant or role', () => {
     const env = { DATABASE_URL: databaseUrl }
     const missing = cli(['apikey', 'create', '--tenant', 'nope', '--role', 'admin', '--json'], { env })
@@ -110,7 +125,7 @@ describe('database commands on DATABASE_URL', () => {
     expect(badRole.stdout).toBe('')
   })
   it('has --help on every command', () => {
-    for (const command of [[], ['serve'], ['migrate'], ['schedule'], ['keys', 'rotate'], ['tenant', 'create'], ['user', 'create'], ['apikey', 'create'], ['apikey', 'revoke']]) {
+    for (const command of [[], ['serve'], ['migrate'], ['schedule'], ['cob'], ['ingest'], ['keys', 'rotate'], ['tenant', 'create'], ['user', 'create'], ['apikey', 'create'], ['apikey', 'revoke']]) {
       const help = cli([...command, '--help'])
       expect(help.status).toBe(0)
       expect(help.stdout).toContain('Usage: puhui')

@@ -16,6 +16,7 @@ import { migrate, readMigrations } from '../db/migrate.ts'
 import { loadKeyring, rotateKey } from '../keys/index.ts'
 import { createLogger } from '../log.ts'
 import { version } from '../version.ts'
+import { registerCobCommand } from './commands/cob.ts'
 import { registerModelCommands } from './commands/model.ts'
 import { startProgress } from './progress.ts'
 
@@ -328,6 +329,7 @@ export function buildCli(): Command {
     })
 
   registerModelCommands(program)
+  registerCobCommand(program)
 
   const keys = program.command('keys').description('signing and data-encryption keys')
   keys
