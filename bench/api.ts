@@ -41,7 +41,8 @@ async function measure(label: string, app: App, total: number, concurrency: numb
 export async function benchApi(quick: boolean): Promise<Record<string, number>> {
   const database = await openBenchDatabase()
   const deps = { db: database.db, clock: systemClock, ids: uuidv7Source }
-  const keyring = loadKeyring({ keyDir: fs.mkdtempSync(path.join(os.tmpdir(), 'puhui-bench-keys-')) })
+  const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'puhui-bench-keys-'))
+  const keyring = loadKeyring({ keyDir })
   const app = await buildApp({ ...deps, keyring, log: createLogger('silent'), cookieSecure: false, consoleDir: undefined, version: 'bench' })
   try {
     const tenant = await createTenant(deps, { slug: 'bench', name: 'Bench' })
@@ -67,5 +68,6 @@ export async function benchApi(quick: boolean): Promise<Record<string, number>> 
   } finally {
     await app.close()
     await database.close()
+    fs.rmSync(keyDir, { recursive: true, force: true })
   }
 }

@@ -26,7 +26,8 @@ export type TestApp = {
 export async function createTestApp(options: { consoleDir?: string } = {}): Promise<TestApp> {
   const database = await freshDatabase()
   const deps = { db: database.db, clock: systemClock, ids: uuidv7Source }
-  const keyring = loadKeyring({ keyDir: fs.mkdtempSync(path.join(os.tmpdir(), 'puhui-test-keys-')) })
+  const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'puhui-test-keys-'))
+  const keyring = loadKeyring({ keyDir })
   const app = await buildApp({ ...deps, keyring, log: createLogger(process.env.PUHUI_TEST_LOG_LEVEL ?? 'silent'), cookieSecure: false, consoleDir: options.consoleDir, version: 'test' })
   await app.ready()
   return {
@@ -55,6 +56,7 @@ export async function createTestApp(options: { consoleDir?: string } = {}): Prom
     async close() {
       await app.close()
       await database.close()
+      fs.rmSync(keyDir, { recursive: true, force: true })
     },
   }
 }
