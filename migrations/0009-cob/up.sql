@@ -33,6 +33,8 @@ begin
 end $$;
 
 -- x / y rounded half-even to 34 significant digits, exactly (integer division and the exact remainder).
+-- Powers of ten are written as numeric literals ('1e-34'): PostgreSQL 15's power() keeps only 16 decimals
+-- for negative exponents, which would lose digits there (PostgreSQL 16 and later are exact).
 create function puhui_div34(x numeric, y numeric) returns numeric
   language plpgsql immutable strict parallel safe as $$
 declare
@@ -48,14 +50,14 @@ begin
   e := case when abs(x / y) >= 1 then coalesce(nullif(position('.' in t), 0) - 2, length(t) - 1)
     else -(length(t) - 2 - length(ltrim(substr(t, 3), '0')) + 1) end;
   s := 33 - e;
-  n := x * power(10::numeric, s);
+  n := x * ('1e' || s)::numeric;
   qt := div(n, y);
   -- The estimate of e can be one off next to a power of ten: then shift by one digit and divide again.
   if abs(qt) < 1e33 then s := s + 1; n := n * 10; qt := div(n, y); end if;
-  if abs(qt) >= 1e34 then s := s - 1; n := x * power(10::numeric, s); qt := div(n, y); end if;
+  if abs(qt) >= 1e34 then s := s - 1; n := x * ('1e' || s)::numeric; qt := div(n, y); end if;
   r := abs(n - qt * y);
   if 2 * r > abs(y) or (2 * r = abs(y) and mod(abs(qt), 2) = 1) then qt := qt + sign(x) * sign(y); end if;
-  return trim_scale(qt * power(10::numeric, -s));
+  return trim_scale(qt * ('1e' || -s)::numeric);
 end $$;
 
 -- x rounded to a whole number with a named mode (core/rate.ts: half_even, half_up, down, up; decimal.js semantics).
