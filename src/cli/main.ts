@@ -19,6 +19,7 @@ import { version } from '../version.ts'
 import { registerCobCommand } from './commands/cob.ts'
 import { registerModelCommands } from './commands/model.ts'
 import { startProgress } from './progress.ts'
+import { resolveTenantId } from './tenant.ts'
 
 class CliError extends Error {}
 
@@ -54,16 +55,6 @@ async function tenantIdOrThrow(database: Database, slug: string): Promise<string
   const id = await findTenantIdBySlug(database.db, slug)
   if (id === undefined) throw new CliError(`no tenant with slug "${slug}"`)
   return id
-}
-
-/** PUHUI_TENANT, or the only tenant of the installation; several tenants and no choice is an error. */
-async function defaultTenantSlug(database: Database): Promise<string> {
-  const fromEnvironment = process.env.PUHUI_TENANT
-  if (fromEnvironment !== undefined && fromEnvironment !== '') return fromEnvironment
-  const { sql } = await import('kysely')
-  const slugs = (await sql<{ slug: string }>`select puhui_tenant_slugs as slug from puhui_tenant_slugs()`.execute(database.db)).rows.map((row) => row.slug)
-  if (slugs.length === 1) return slugs[0] as string
-  throw new CliError(slugs.length === 0 ? 'no tenant exists yet: create one with `puhui tenant create`' : `several tenants (${slugs.join(', ')}): pass --tenant or set PUHUI_TENANT`)
 }
 
 async function readStdin(): Promise<string> {
@@ -227,7 +218,7 @@ export function buildCli(): Command {
     .argument('<file>', 'CSV file')
     .action(async (file: string, options: { tenant?: string; source: string; strict?: boolean }) => {
       const { ingestCsvFile } = await import('./ingest.ts')
-      const summary = await withDatabase(async (database) => ingestCsvFile(database, await tenantIdOrThrow(database, options.tenant ?? (await defaultTenantSlug(database))), options.source, file))
+      const summary = await withDatabase(async (database) => ingestCsvFile(database, await resolveTenantId(database, options.tenant), options.source, file))
       process.stdout.write(`${JSON.stringify(summary)}\n`)
       if (options.strict === true && summary.created + summary.exists < summary.rows) process.exitCode = 1
     })

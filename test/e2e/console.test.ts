@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inTenant } from '../../src/db/database.ts'
 import { createTestApp, type TestApp } from '../support/app.ts'
-import { consoleDir, declareBrowserRequirement, hasBrowser, launchChromium, requireConsoleBuild, screenshotDir } from '../support/browser.ts'
+import { consoleDir, declareBrowserRequirement, hasBrowser, launchChromium, requireConsoleBuild, screenshotDir, signIn } from '../support/browser.ts'
 
 declareBrowserRequirement('web console (end to end)')
 
@@ -49,12 +49,7 @@ describe.skipIf(!hasBrowser)('web console (end to end)', { timeout: 60_000 }, ()
     await t?.close()
   })
 
-  async function logIn(target: Page, email: string, secret: string): Promise<void> {
-    await target.getByLabel('Tenant').fill('acme')
-    await target.getByLabel('Email').fill(email)
-    await target.getByLabel('Password').fill(secret)
-    await target.getByRole('button', { name: 'Sign in' }).click()
-  }
+  const logIn = (target: Page, email: string, secret: string) => signIn(target, { tenant: 'acme', email, password: secret })
 
   it('refuses a wrong password with a clear message', async () => {
     await page.goto(baseUrl)

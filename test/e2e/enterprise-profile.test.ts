@@ -16,7 +16,7 @@ import { usccCheckCharacter } from '../../src/credit/uscc.ts'
 import { inTenant } from '../../src/db/database.ts'
 import { mulberry32 } from '../../src/scoring/index.ts'
 import { createTestApp, type TestApp } from '../support/app.ts'
-import { consoleDir, declareBrowserRequirement, hasBrowser, launchChromium, requireConsoleBuild, root, screenshotDir } from '../support/browser.ts'
+import { consoleDir, declareBrowserRequirement, hasBrowser, launchChromium, requireConsoleBuild, root, screenshotDir, signIn } from '../support/browser.ts'
 
 declareBrowserRequirement('enterprise profile console (end to end)')
 
@@ -85,12 +85,7 @@ describe.skipIf(!hasBrowser)('enterprise profile console (end to end)', { timeou
   })
 
   const features = () => page.getByTestId('features')
-  async function logIn(target: Page, email: string): Promise<void> {
-    await target.getByLabel('Tenant').fill('acme')
-    await target.getByLabel('Email').fill(email)
-    await target.getByLabel('Password').fill(password)
-    await target.getByRole('button', { name: 'Sign in' }).click()
-  }
+  const logIn = (target: Page, email: string) => signIn(target, { tenant: 'acme', email, password })
   const gmvValue = () => page.getByTestId('feature-value-gmv_3m')
 
   it('opens the enterprise from the list and shows its details and consent', async () => {

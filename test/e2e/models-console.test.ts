@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ksCurve, scoreBandsOf } from '../../console/src/model-charts.ts'
 import { parseCsv } from '../../src/scoring/index.ts'
 import { createTestApp, type TestApp } from '../support/app.ts'
-import { consoleDir, declareBrowserRequirement, hasBrowser, launchChromium, requireConsoleBuild, root, screenshotDir } from '../support/browser.ts'
+import { consoleDir, declareBrowserRequirement, hasBrowser, launchChromium, requireConsoleBuild, root, screenshotDir, signIn } from '../support/browser.ts'
 import { sharedDataDir } from '../support/shared-data.ts'
 
 declareBrowserRequirement('models console (end to end)')
@@ -83,10 +83,7 @@ describe.skipIf(!hasBrowser)('models console (end to end)', { timeout: 60_000 },
 
   async function logIn(target: Page, email: string): Promise<void> {
     await target.goto(baseUrl)
-    await target.getByLabel('Tenant').fill('acme')
-    await target.getByLabel('Email').fill(email)
-    await target.getByLabel('Password').fill(password)
-    await target.getByRole('button', { name: 'Sign in' }).click()
+    await signIn(target, { tenant: 'acme', email, password })
   }
 
   /** How many pixels of a chart's canvas are painted (ECharts animates in: poll it). */

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type Page } from 'playwright-core'
 import { describe, it } from 'vitest'
 
 export const root = path.resolve(import.meta.dirname, '..', '..')
@@ -43,4 +43,12 @@ export function launchChromium(): Promise<Browser> {
     executablePath: chromiumPath,
     args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   })
+}
+
+/** Fills the console's sign-in form and submits it. */
+export async function signIn(page: Page, credentials: { tenant: string; email: string; password: string }): Promise<void> {
+  await page.getByLabel('Tenant').fill(credentials.tenant)
+  await page.getByLabel('Email').fill(credentials.email)
+  await page.getByLabel('Password').fill(credentials.password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
 }

@@ -9,26 +9,12 @@
  * (amounts as decimal strings of minor units); otherwise one human line. Errors are thrown as one-line messages.
  */
 import type { Command } from 'commander'
-import { sql } from 'kysely'
-import { findTenantIdBySlug } from '../../access/index.ts'
 import { loadConfig } from '../../config.ts'
 import { uuidv7Source } from '../../core/ids.ts'
-import { openDatabase, type Database } from '../../db/database.ts'
-// cob.ts is not re-exported by loans/index.ts yet (not this change's file); import it directly.
+import { openDatabase } from '../../db/database.ts'
 import { runCloseOfBusiness } from '../../loans/index.ts'
 import { createLogger } from '../../log.ts'
-
-async function tenantIdOf(database: Database, slug: string | undefined): Promise<string> {
-  let chosen = slug ?? process.env.PUHUI_TENANT
-  if (chosen === undefined || chosen === '') {
-    const slugs = (await sql<{ slug: string }>`select puhui_tenant_slugs as slug from puhui_tenant_slugs()`.execute(database.db)).rows.map((row) => row.slug)
-    if (slugs.length !== 1) throw new Error(slugs.length === 0 ? 'no tenant exists yet: create one with `puhui tenant create`' : `several tenants (${slugs.join(', ')}): pass --tenant or set PUHUI_TENANT`)
-    chosen = slugs[0] as string
-  }
-  const id = await findTenantIdBySlug(database.db, chosen)
-  if (id === undefined) throw new Error(`no tenant with slug "${chosen}"`)
-  return id
-}
+import { resolveTenantId } from '../tenant.ts'
 
 export function registerCobCommand(program: Command): void {
   program
@@ -42,7 +28,7 @@ export function registerCobCommand(program: Command): void {
       const config = loadConfig()
       const database = await openDatabase(config, createLogger(config.logLevel))
       try {
-        const tenantId = await tenantIdOf(database, options.tenant)
+        const tenantId = await resolveTenantId(database, options.tenant)
         const result = await runCloseOfBusiness(database.db, { ids: uuidv7Source, now: () => new Date() }, tenantId, options.date)
         if (result.status === 'tenant_not_found') throw new Error('tenant not found')
         const days = result.status === 'ok' ? result.days.map((d) => ({ ...d, accruedMinor: d.accruedMinor.toString(), provisionChangeMinor: d.provisionChangeMinor.toString() })) : []
