@@ -5,10 +5,12 @@
  */
 import { benchApi } from './api.ts'
 import { benchCob } from './cob.ts'
+import { benchDecisions } from './decisions.ts'
 import { benchLedger } from './ledger.ts'
 import { benchScoring } from './scoring.ts'
+import { benchSimulate } from './simulate.ts'
 
-const benches: Record<string, (quick: boolean) => Promise<Record<string, number>>> = { api: benchApi, cob: benchCob, ledger: benchLedger, scoring: benchScoring }
+const benches: Record<string, (quick: boolean) => Promise<Record<string, number>>> = { api: benchApi, cob: benchCob, decisions: benchDecisions, ledger: benchLedger, scoring: benchScoring, simulate: benchSimulate }
 
 const [name, ...flags] = process.argv.slice(2)
 if (name === '--list') {

@@ -20,6 +20,8 @@ export type Config = {
   pgOsUser: string
   dbPoolMax: number
   cookieSecure: boolean
+  /** Close each tenant's business day automatically once its calendar day has passed (the daily COB job). */
+  autoCob: boolean
   consoleDir: string
 }
 
@@ -53,6 +55,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pgOsUser: env.PUHUI_PG_OS_USER ?? 'puhui',
     dbPoolMax: readInt(env, 'PUHUI_DB_POOL_MAX', 10),
     cookieSecure: readFlag(env, 'PUHUI_COOKIE_SECURE', false),
+    autoCob: readFlag(env, 'PUHUI_AUTO_COB', true),
     consoleDir: path.resolve(env.PUHUI_CONSOLE_DIR ?? path.join(import.meta.dirname, '..', 'console', 'dist')),
   }
 }

@@ -13,6 +13,8 @@ import { systemClock } from './core/clock.ts'
 import { uuidv7Source } from './core/ids.ts'
 import { openDatabase, type Database } from './db/database.ts'
 import { seedDemo, type DemoLogins } from './demo.ts'
+import { createSimulatedBank } from './flows/index.ts'
+import { startJobs } from './jobs.ts'
 import { expirePendingTransfers, signJournalHead } from './ledger/index.ts'
 import { loadKeyring, type Keyring } from './keys/index.ts'
 import { createLogger, type Logger } from './log.ts'
@@ -55,9 +57,11 @@ export async function startServer(config: Config = loadConfig(), log: Logger = c
   const database = await openDatabase(config, log)
   try {
     const deps = { db: database.db, clock: systemClock, ids: uuidv7Source }
-    const demo = config.demo ? await seedDemo(deps, config.dataDir) : undefined
     const keyring = loadKeyring({ keyDir: config.keyDir, signingKeyFile: config.signingKeyFile, dataKeyFile: config.dataKeyFile })
-    const app = await buildApp({ ...deps, log, keyring, cookieSecure: config.cookieSecure, consoleDir: config.consoleDir, version })
+    const demo = config.demo ? await seedDemo({ ...deps, keyring }, config.dataDir, (message) => log.info(message)) : undefined
+    // One rail for the routes and the periodic reconciliation (a real bank adapter would be chosen here).
+    const rail = createSimulatedBank()
+    const app = await buildApp({ ...deps, log, keyring, cookieSecure: config.cookieSecure, consoleDir: config.consoleDir, version, rail })
     await app.listen({ port: config.port, host: config.host })
     const url = `http://${config.host === '0.0.0.0' || config.host === '127.0.0.1' ? 'localhost' : config.host}:${config.port}`
     const maintenance = setInterval(() => {
@@ -72,12 +76,14 @@ export async function startServer(config: Config = loadConfig(), log: Logger = c
       signDueTreeHeads(database.db, keyring, systemClock.now()).catch((error: unknown) => log.error({ err: error }, 'periodic tree-head signing failed'))
     }, treeHeadIntervalMs)
     treeHeads.unref()
+    const stopJobs = startJobs({ ...deps, keyring, rail, log, autoCob: config.autoCob })
     let stopping: Promise<void> | undefined
     const stop = () => {
       stopping ??= (async () => {
         clearInterval(maintenance)
         clearInterval(expiry)
         clearInterval(treeHeads)
+        stopJobs()
         await app.close()
         await database.close()
       })()

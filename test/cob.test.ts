@@ -3,16 +3,19 @@
  * the same products and the same loans (originated, disbursed, some repaid on time, some partly, some paid off,
  * the rest left late into non-accrual); tenant A is closed by `runCloseOfBusiness`, tenant B loan by loan. Every
  * loan's scalars and installments must be equal, both ledgers must reconcile with their subledgers, and a day
- * run twice must change nothing. Also: the SQL decimal helpers agree with decimal.js (RateDecimal).
+ * run twice must change nothing. Also: the SQL decimal helpers and the plain-SQL daily-step kernel agree with
+ * decimal.js (RateDecimal, `roundWithCarry` ∘ `computeDailyInterest`), on its fast path and on its fallback.
  */
 import { sql } from 'kysely'
 import { Temporal } from 'temporal-polyfill'
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { uuidv7Source } from '../src/core/ids.ts'
 import { RateDecimal, decimalRounding, roundings } from '../src/core/rate.ts'
 import { inTenant } from '../src/db/database.ts'
-import { closeLoanDayForLoan, loadLoan, measureSubledgerBalances, type LoanRecord } from '../src/loans/index.ts'
+import { closeLoanDayForLoan, computeDailyInterest, loadLoan, measureSubledgerBalances, roundWithCarry, type LoanRecord } from '../src/loans/index.ts'
 import { runCloseOfBusiness } from '../src/loans/cob.ts'
+import { dailyStepSql, rateSplitSql } from '../src/loans/cob-kernel.ts'
 import { createTestApp, type TestApp } from './support/app.ts'
 
 let t: TestApp
@@ -179,6 +182,31 @@ describe('set-based close of business', () => {
     await closeSetBased('2024-03-31')
     await closePerLoan(b, '2024-03-31')
     await expectSidesEqual()
+    // Every fifth loan still active is rescheduled over six months: from then on its class is floored.
+    let rescheduled = 0
+    for (const [index, loanId] of a.loans.entries()) {
+      if (index % 5 !== 0 || (await load(a, loanId)).state.status !== 'active') continue
+      for (const [side, id] of [[a, loanId], [b, b.loans[index] as string]] as const) {
+        await ok('POST', `/v1/loans/${id}/reschedule`, side.operator, { installments: 6, valueDate: '2024-04-01' })
+      }
+      // The overdue charges paid too: the loan is current, and only the floor keeps its class.
+      const owed = (await load(a, loanId)).state.installments
+        .filter((i) => i.dueOn.toString() <= '2024-04-01')
+        .reduce((sum, i) => sum + (['principal', 'interest', 'fees', 'penalties'] as const).reduce((x, c) => x + i.dueMinor[c] - i.paidMinor[c] - i.waivedMinor[c], 0n), 0n)
+      if (owed > 0n) {
+        for (const [side, id] of [[a, loanId], [b, b.loans[index] as string]] as const) {
+          await ok('POST', `/v1/loans/${id}/repayments`, side.operator, { amountMinor: owed.toString(), valueDate: '2024-04-01' })
+        }
+      }
+      rescheduled += 1
+    }
+    expect(rescheduled).toBeGreaterThan(0)
+    await closeSetBased('2024-04-20')
+    await closePerLoan(b, '2024-04-20')
+    await expectSidesEqual()
+    const floored = (await Promise.all(a.loans.filter((_, index) => index % 5 === 0).map((id) => load(a, id)))).filter((l) => l.rescheduledOn !== null && l.dpd === 0)
+    expect(floored.length).toBeGreaterThan(0)
+    for (const loan of floored) expect(loan.tier).toBe('special_mention')
     await closeSetBased('2024-07-20')
     await closePerLoan(b, '2024-07-20')
     await expectSidesEqual()
@@ -233,5 +261,92 @@ describe('SQL decimal helpers', () => {
         select puhui_round_minor(x::numeric, ${mode})::text as r from unnest(${`{${values.join(',')}}`}::text[]) as v(x)`.execute(trx)).rows)
       values.forEach((v, index) => expect(BigInt(got[index]?.r ?? 'x'), `${mode} ${v}`).toBe(BigInt(new RateDecimal(v).toDecimalPlaces(0, decimalRounding[mode]).toFixed(0))))
     }
+  })
+})
+
+type StepCase = { acc: bigint; carry: string; base: bigint; rate: string; days: '360' | '364' | '365' | 'actual'; mode: (typeof roundings)[number] }
+const leapDay = Temporal.PlainDate.from('2024-02-29')
+const yearOf = (days: StepCase['days']) => (days === 'actual' ? 366 : Number.parseInt(days, 10))
+
+/** One day of `roundWithCarry(counter, computeDailyInterest(…))` per case, computed by the SQL kernel. */
+async function kernelSteps(cases: readonly StepCase[]): Promise<{ rounded: bigint; carry: string }[]> {
+  const list = (values: readonly (string | number | bigint)[]) => `{${values.map(String).join(',')}}`
+  const input = `
+    select v.*, true as active, ${rateSplitSql('rate', 'ydays', 'r_')}
+    from unnest('${list(cases.map((c) => c.acc))}'::bigint[], '${list(cases.map((c) => c.carry))}'::numeric[], '${list(cases.map((c) => c.base))}'::bigint[],
+      '${list(cases.map((c) => c.rate))}'::numeric[], '${list(cases.map((c) => yearOf(c.days)))}'::int[], '${list(cases.map((c) => c.mode))}'::text[])
+      with ordinality as v(acc, carry, base, rate, ydays, mode, ord)`
+  const step = dailyStepSql(input, { prefix: 'k_', keep: ['ord'], active: 'active', acc: 'acc', carry: 'carry', base: 'base', rate: 'rate', rn: 'r_rn', rk: 'r_rk', rf: 'r_rf', ydays: 'ydays', mode: 'mode' })
+  return inTenant(t.database.db, a.tenantId, async (trx) => (await sql<{ rounded: bigint; carry: string }>`
+    select k_rounded as rounded, k_carry::text as carry from (${sql.raw(step)}) s order by ord`.execute(trx)).rows)
+}
+
+function expectKernelEqualsDecimal(cases: readonly StepCase[], got: readonly { rounded: bigint; carry: string }[]): void {
+  for (const [index, c] of cases.entries()) {
+    const exact = computeDailyInterest(c.base, new RateDecimal(c.rate), c.days, leapDay)
+    const want = roundWithCarry({ accruedMinor: c.acc, carryMinor: new RateDecimal(c.carry) }, exact, c.mode)
+    const row = got[index]
+    const label = JSON.stringify({ ...c, acc: String(c.acc), base: String(c.base) })
+    expect(row?.rounded, label).toBe(want.counter.accruedMinor)
+    expect(new RateDecimal(row?.carry ?? 'NaN').equals(want.counter.carryMinor), `${label}: carry ${row?.carry} = ${want.counter.carryMinor.toFixed()}`).toBe(true)
+  }
+}
+
+/** A carry within the mode's range, with up to 34 significant digits (what a counter holds). */
+const carryOf = (mode: StepCase['mode'], digits: string, scale: number): string => {
+  const magnitude = new RateDecimal(`0.${digits}`).toSignificantDigits(34).div(new RateDecimal(10).pow(scale)).toSignificantDigits(34)
+  if (mode === 'down') return magnitude.toFixed()
+  if (mode === 'up') return magnitude.negated().toFixed()
+  return (digits.charCodeAt(0) % 2 === 0 ? magnitude.times(0.49) : magnitude.times(-0.49)).toSignificantDigits(34).toFixed()
+}
+
+describe('the daily-step kernel in plain SQL', () => {
+  it('equals decimal.js for arbitrary counters, balances, rates, year lengths and roundings (fast path and fallback)', async () => {
+    const arbitraryCase = fc.record({
+      acc: fc.oneof(fc.constant(0n), fc.constant(1n), fc.bigInt({ min: 0n, max: 10_000n }), fc.bigInt({ min: 0n, max: 2_000_000_000_000_000n })),
+      digits: fc.stringMatching(/^[0-9]{1,34}$/),
+      scale: fc.integer({ min: 0, max: 6 }),
+      base: fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: 5_000n }), fc.bigInt({ min: 0n, max: 100_000_000_000n }), fc.bigInt({ min: 0n, max: 9_000_000_000_000_000_000n })),
+      rate: fc.oneof(fc.constantFrom('0', '12', '18.25', '0.0001', '36', '7.123456789', '13.000000000000000000001234'),
+        fc.integer({ min: 0, max: 100_000_000 }).map((n) => (n / 1_000_000).toString())),
+      days: fc.constantFrom('360' as const, '364' as const, '365' as const, 'actual' as const),
+      mode: fc.constantFrom(...roundings),
+    }).map(({ digits, scale, ...c }): StepCase => {
+      // A counter at zero never holds a negative carry with `up` (it would have rounded to −1).
+      const carry = carryOf(c.mode, digits, scale)
+      return { ...c, carry: c.acc === 0n && c.mode === 'up' ? carry.replace('-', '') : carry }
+    })
+    await fc.assert(fc.asyncProperty(fc.array(arbitraryCase, { minLength: 50, maxLength: 200 }), async (cases) => {
+      expectKernelEqualsDecimal(cases, await kernelSteps(cases))
+    }), { numRuns: 12 })
+  })
+
+  it('rounds exact ties half-even at the 34th digit and at the minor unit, and crosses powers of ten', async () => {
+    const cases: StepCase[] = []
+    for (const mode of roundings) {
+      // acc + carry with 35 significant digits ending in 5 (acc has 5 digits: the tie is at the 30th decimal).
+      cases.push({ acc: 12_345n, carry: '0.123456789012345678901234567895', base: 0n, rate: '12', days: '365', mode: 'down' })
+      cases.push({ acc: 12_345n, carry: '0.123456789012345678901234567885', base: 0n, rate: '12', days: '365', mode: 'down' })
+      // A cumulative amount ending in exactly one half.
+      cases.push({ acc: 2n, carry: mode === 'up' ? '-0.5' : mode === 'down' ? '0.5' : '0.25', base: mode === 'half_even' || mode === 'half_up' ? 365n * 25n : 0n, rate: '1', days: '365', mode })
+      cases.push({ acc: 3n, carry: '0', base: 365n * 50n, rate: '1', days: '365', mode })
+      // Quotients at and next to powers of ten: 10^k exactly, and a hair below (the float estimate of the exponent is off by one).
+      for (const k of [0, 3, 7]) {
+        const base = 36_500n * 10n ** BigInt(k)
+        cases.push({ acc: 999n, carry: '0', base, rate: '1', days: '365', mode })
+        cases.push({ acc: 999n, carry: '0', base: base - 1n, rate: '1', days: '365', mode })
+        cases.push({ acc: 0n, carry: '0', base: base - 1n, rate: '0.999999999', days: '360', mode })
+      }
+      // A quotient of exactly 35 significant digits ending in 5 (base × rate ÷ 36,000 terminates): half-even at the 34th.
+      for (const rate of ['9.999999999999999999', '9.999999999999999997', '9.999999999999999995']) {
+        cases.push({ acc: 0n, carry: '0', base: 999_999_999_999_999n, rate, days: '360', mode })
+        cases.push({ acc: 123_456n, carry: '0', base: 999_999_999_999_999n, rate, days: '360', mode })
+      }
+      // Sums below one and amounts beyond the fast path's ranges take the fallback.
+      cases.push({ acc: 1n, carry: mode === 'down' ? '0' : '-0.0001234567890123456789012345678901234', base: 3n, rate: '12', days: 'actual', mode })
+      cases.push({ acc: 0n, carry: '0', base: 7n, rate: '12.5', days: '364', mode })
+      cases.push({ acc: 5_000_000_000_000_000n, carry: '0', base: 9_000_000_000_000_000_000n, rate: '33.3333333333333333333', days: '365', mode })
+    }
+    expectKernelEqualsDecimal(cases, await kernelSteps(cases))
   })
 })

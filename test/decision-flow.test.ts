@@ -5,10 +5,6 @@
  * paths: a definite failure voids the pending transfer and leaves no active loan; a timeout leaves it
  * pending until reconciliation settles it either way.
  */
-import { spawnSync } from 'node:child_process'
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { systemClock } from '../src/core/clock.ts'
@@ -16,12 +12,11 @@ import { uuidv7Source } from '../src/core/ids.ts'
 import { inTenant } from '../src/db/database.ts'
 import { compileStrategy, decide } from '../src/decisions/index.ts'
 import { acceptOffer, createSimulatedBank, reconcilePayouts, type PayoutRail, type SimulatedPayoutMode } from '../src/flows/index.ts'
-import { mulberry32 } from '../src/scoring/index.ts'
-import sme310 from '../src/decisions/sme-310.strategy.json' with { type: 'json' }
 import { createTestApp, type TestApp } from './support/app.ts'
+import { setUpLending, type Json, type Lending } from './support/lending-fixture.ts'
 
-type Json = Record<string, unknown>
 let t: TestApp
+let lending: Lending
 let tenantId: string
 let admin: string
 let analyst: string
@@ -31,33 +26,10 @@ let borrower: string
 let shop: string
 let stranger: string
 let product: string
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'puhui-decision-flow-'))
-const auth = (key: string) => ({ authorization: `Bearer ${key}` })
-
-async function call(method: 'GET' | 'POST', url: string, key: string, payload?: Json) {
-  const body = payload ?? (method === 'POST' ? {} : undefined)
-  const response = await t.app.inject({ method, url, headers: auth(key), ...(body === undefined ? {} : { payload: body }) })
-  return { status: response.statusCode, body: response.json() as Json }
-}
-async function ok(method: 'GET' | 'POST', url: string, key: string, payload?: Json): Promise<Json> {
-  const response = await call(method, url, key, payload)
-  expect(response.status, JSON.stringify(response.body)).toBeLessThan(300)
-  return response.body
-}
-
-/** The 310 strategy adapted to this tenant's model name (the model version is whatever is champion). */
-function strategyDocument(overrides: Json = {}): Json {
-  return { ...structuredClone(sme310), models: [{ name: 'sme', output: 'score' }], cutoffs: { declineBelow: 400, referBelow: 450 }, ...overrides }
-}
-
-async function publishStrategy(document: Json): Promise<string> {
-  const created = await ok('POST', '/v1/strategies', analyst, { document })
-  const id = created.id as string
-  await ok('POST', `/v1/strategies/${id}/submit`, analyst)
-  await ok('POST', `/v1/strategies/${id}/approve`, checker)
-  await ok('POST', `/v1/strategies/${id}/activate`, analyst)
-  return id
-}
+const call: Lending['call'] = (...args) => lending.call(...args)
+const ok: Lending['ok'] = (...args) => lending.ok(...args)
+const strategyDocument: Lending['strategyDocument'] = (overrides) => lending.strategyDocument(overrides)
+const publishStrategy: Lending['publishStrategy'] = (document) => lending.publishStrategy(document)
 
 async function apply(body: Json = {}, key = operator) {
   return call('POST', '/v1/applications', key, { enterpriseId: shop, productId: product, amountMinor: '5000000', termMonths: 12, ...body })
@@ -71,12 +43,7 @@ async function principalAccount(loanId: string): Promise<AccountRow> {
 async function loanStatus(loanId: string): Promise<string> {
   return inTenant(t.database.db, tenantId, async (trx) => (await sql<{ status: string }>`select status from loans where id = ${loanId}`.execute(trx)).rows[0]?.status as string)
 }
-async function ledgerBalances(): Promise<void> {
-  const sums = await inTenant(t.database.db, tenantId, async (trx) => (await sql<{ d: string; c: string; dp: string; cp: string }>`
-    select sum(debits_posted)::text as d, sum(credits_posted)::text as c, sum(debits_pending)::text as dp, sum(credits_pending)::text as cp from ledger_accounts`.execute(trx)).rows[0])
-  expect(sums?.d).toBe(sums?.c)
-  expect(sums?.dp).toBe(sums?.cp)
-}
+const ledgerBalances = () => lending.expectLedgerBalanced()
 
 const payoutDeps = (rail: PayoutRail) => ({ db: t.database.db, ids: uuidv7Source, clock: systemClock, rail, payoutTimeoutMs: 2_000 })
 async function approvedOffer(): Promise<Json> {
@@ -87,49 +54,12 @@ async function approvedOffer(): Promise<Json> {
 
 beforeAll(async () => {
   t = await createTestApp()
-  tenantId = await t.createTenant('decisions')
-  admin = await t.createKey(tenantId, 'admin')
-  analyst = await t.createKey(tenantId, 'risk_analyst')
-  checker = await t.createKey(tenantId, 'risk_analyst')
-  operator = await t.createKey(tenantId, 'operator')
-  shop = await t.createEnterprise(tenantId, 'Shop Ltd')
-  stranger = await t.createEnterprise(tenantId, 'No Consent Ltd')
-  borrower = await t.createKey(tenantId, 'borrower', shop)
-  await inTenant(t.database.db, tenantId, (trx) => sql`update enterprises set founded_on = '2015-03-01', sector = 'retail'`.execute(trx))
-  product = (await ok('POST', '/v1/loan-products', admin, {
-    name: '310 working capital', currency: 'CNY', principalMinMinor: '1000000', principalMaxMinor: '100000000', installmentsMin: 3, installmentsMax: 12,
-    schedule: { interestPeriod: 'daily', daysInYear: '365' }, annualRateCapPct: '24', upfrontFeePct: '1',
-  })).id as string
-  await ok('POST', `/v1/enterprises/${shop}/consents`, admin, { purpose: 'credit_assessment', scope: ['orders', 'payment_flows'], expiresAt: new Date(Date.now() + 365 * 86_400_000).toISOString(), evidence: 'signed form' })
-  // Six months of sales (100,000 yuan a month) and cash received, before the business date.
-  const tenant = await inTenant(t.database.db, tenantId, async (trx) => (await sql<{ d: string }>`select business_date::text as d from tenants`.execute(trx)).rows[0]?.d as string)
-  const [year, month] = tenant.split('-').map(Number) as [number, number]
-  const months = Array.from({ length: 6 }, (_, i) => new Date(Date.UTC(year, month - 1 - 6 + i, 1)).toISOString().slice(0, 7))
-  const orders = months.map((m) => ({ externalId: `o-${m}`, enterpriseId: shop, month: m, gmvMinor: '10000000', orders: '500', buyers: '400', repeatBuyers: '100', topBuyerShare: '0.1', refundsMinor: '0', refunds: '0', currency: 'CNY' }))
-  const flows = months.map((m) => ({ externalId: `p-${m}`, enterpriseId: shop, month: m, inflowMinor: '9500000', outflowMinor: '6000000', transactions: '200', counterparties: '20', currency: 'CNY' }))
-  for (const [source, records] of [['orders', orders], ['payment_flows', flows]] as const) {
-    const response = await ok('POST', `/v1/data/${source}`, admin, { records })
-    expect((response.results as { status: string }[]).every((r) => r.status === 'created')).toBe(true)
-  }
-  // A tiny scorecard on feature names: more sales, fewer refunds → better.
-  const random = mulberry32(11)
-  const lines = ['gmv_6m,refund_rate_6m,bad']
-  for (let i = 0; i < 600; i++) {
-    const gmv = Math.round(random() * 1_200_000)
-    const refund = Math.round(random() * 0.2 * 1000) / 1000
-    const risk = 1 / (1 + Math.exp(-(-0.5 - gmv / 300_000 + 12 * refund)))
-    lines.push(`${gmv},${refund},${random() < risk ? 1 : 0}`)
-  }
-  fs.writeFileSync(path.join(dir, 'train.csv'), `${lines.join('\n')}\n`)
-  const train = spawnSync(process.execPath, [path.join(import.meta.dirname, '..', 'bin', 'puhui.js'), 'model', 'train', '--data', path.join(dir, 'train.csv'), '--target', 'bad', '--bad', '1', '--out', path.join(dir, 'sme.json')], { encoding: 'utf8', env: { ...process.env, PUHUI_DATA_DIR: dir } })
-  expect(train.status, train.stderr).toBe(0)
-  const artefact = JSON.parse(fs.readFileSync(path.join(dir, 'sme.json'), 'utf8')) as Json
-  const model = await ok('POST', '/v1/models', analyst, { name: 'sme', artefact })
-  await ok('POST', `/v1/models/${model.id as string}/status`, analyst, { status: 'champion' })
+  lending = await setUpLending(t, 'decisions')
+  ;({ tenantId, admin, analyst, checker, operator, borrower, shop, stranger, product } = lending)
 }, 60_000)
 afterAll(async () => {
+  lending?.close()
   await t?.close()
-  fs.rmSync(dir, { recursive: true, force: true })
 })
 
 describe('strategy governance over HTTP', () => {

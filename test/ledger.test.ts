@@ -267,3 +267,80 @@ describe('journal', () => {
     expect(verifyConsistency({ firstSize: before.treeSize, secondSize: after.treeSize, firstRoot: parseHex(before.rootHash) as Uint8Array, secondRoot: parseHex(after.rootHash) as Uint8Array, proof: proof.proof.map((h) => parseHex(h) as Uint8Array) })).toBe(true)
   })
 })
+
+describe('group commit (concurrent batches of one tenant share a transaction)', () => {
+  const deps = () => ({ db: t.database.db, ids: uuidv7Source })
+  const move = (id: string, debit: string, credit: string, amount: bigint, extra: Partial<TransferInput> = {}): TransferInput => ({ id, debitAccountId: debit, creditAccountId: credit, amountMinor: amount, currency: null, code: 0, flags: transferFlags(), pendingId: null, timeoutSeconds: 0, userData: 0n, valueDate: null, ...extra })
+  async function limitedAccount(): Promise<string> {
+    const id = uuidv7()
+    const { createAccounts } = await import('../src/ledger/ledger-service.ts')
+    expect(await createAccounts(deps(), tenantId, [{ id, currency: 'CNY', code: 2201, flags: { debitsMustNotExceedCredits: true, creditsMustNotExceedDebits: false }, owner: null, userData: 0n }], new Date())).toEqual(['created'])
+    return id
+  }
+
+  it('decides queued batches in order, as if each were alone: a repeated id is exists, a limit sees the earlier batches', async () => {
+    const limited = await limitedAccount()
+    const shared = uuidv7()
+    const context = { now: new Date(), origin: null }
+    const [first, second, third] = await Promise.all([
+      createTransfers(deps(), tenantId, [move(shared, cash, limited, 10n)], context),
+      createTransfers(deps(), tenantId, [move(shared, cash, limited, 10n), move(uuidv7(), limited, cash, 8n)], context),
+      createTransfers(deps(), tenantId, [move(uuidv7(), limited, cash, 3n)], context),
+    ])
+    expect(first.results.map((r) => r.status)).toEqual(['created'])
+    expect(second.results.map((r) => r.status)).toEqual(['exists', 'created'])
+    expect(third.results.map((r) => r.status)).toEqual(['exceeds_credits'])
+    expect(await balances(limited)).toMatchObject({ debitsPosted: '8', creditsPosted: '10' })
+  })
+
+  it('a batch the database refuses fails alone; the batches grouped with it are written', async () => {
+    const good = Array.from({ length: 3 }, () => [move(uuidv7(), loan, cash, 1n)])
+    const before = (await storedTransfers()).length
+    const outcomes = await Promise.allSettled([
+      createTransfers(deps(), tenantId, good[0] as TransferInput[], { now: new Date(), origin: null }),
+      createTransfers(deps(), tenantId, [move(uuidv7(), loan, cash, 1n, { valueDate: '2026-02-30' })], { now: new Date(), origin: null }),
+      createTransfers(deps(), tenantId, good[1] as TransferInput[], { now: new Date(), origin: null }),
+      createTransfers(deps(), tenantId, good[2] as TransferInput[], { now: new Date(), origin: null }),
+    ])
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled'])
+    expect((await storedTransfers()).length).toBe(before + 3)
+  })
+
+  it('sees what another writer appended since its last group (balancing amounts follow the stored balance)', async () => {
+    const limited = await limitedAccount()
+    expect((await createTransfers(deps(), tenantId, [move(uuidv7(), cash, limited, 10n)], { now: new Date(), origin: null })).results[0]?.status).toBe('created')
+    // Another writer (here: a caller's own transaction, as servicing does) credits 5 more.
+    const { createTransfersInTransaction } = await import('../src/ledger/ledger-service.ts')
+    await inTenant(t.database.db, tenantId, (trx) => createTransfersInTransaction(trx, tenantId, [move(uuidv7(), cash, limited, 5n)], { now: new Date(), origin: null }))
+    const sweep = uuidv7()
+    expect((await createTransfers(deps(), tenantId, [move(sweep, limited, cash, 100n, { flags: transferFlags({ balancingDebit: true }) })], { now: new Date(), origin: null })).results[0]?.status).toBe('created')
+    const rows = await storedTransfers()
+    expect(rows.find((row) => row.id === sweep)?.amount).toBe(15n)
+    expect(await balances(limited)).toMatchObject({ debitsPosted: '15', creditsPosted: '15' })
+    const indexes = rows.map((row) => row.journal_index)
+    expect(indexes).toEqual(indexes.map((_, i) => BigInt(i)))
+  })
+
+  it('writes exactly one account entry per transfer and account, when groups overlap, another writer appends, or a prepared group meets a stored id', async () => {
+    const { createTransfersInTransaction } = await import('../src/ledger/ledger-service.ts')
+    const stored = uuidv7()
+    expect((await createTransfers(deps(), tenantId, [move(stored, cash, loan, 1n)], { now: new Date(), origin: null })).results[0]?.status).toBe('created')
+    const context = () => ({ now: new Date(), origin: null })
+    const batch = (n: number) => Array.from({ length: n }, (_, i) => move(uuidv7(), i % 2 === 0 ? cash : loan, i % 2 === 0 ? funding : cash, BigInt(1 + i)))
+    const outcomes = await Promise.all([
+      ...Array.from({ length: 8 }, (_, i) => createTransfers(deps(), tenantId, i === 5 ? [...batch(20), move(stored, cash, loan, 1n)] : batch(50 + i), context())),
+      ...Array.from({ length: 3 }, () => inTenant(t.database.db, tenantId, (trx) => createTransfersInTransaction(trx, tenantId, batch(7), context()))),
+    ])
+    expect(outcomes[5]?.results.at(-1)?.status).toBe('exists')
+    const check = await inTenant(t.database.db, tenantId, (trx) => sql<{ transfers: bigint; entries: bigint; unmatched: bigint; missing: bigint }>`
+      select (select count(*) from ledger_transfers) as transfers, (select count(*) from ledger_account_entries) as entries,
+        (select count(*) from ledger_account_entries e where not exists (select 1 from ledger_transfers t where t.journal_index = e.journal_index
+          and e.account_id in (t.debit_account_id, t.credit_account_id) and e.posted_at = t.posted_at)) as unmatched,
+        (select count(*) from ledger_transfers t where (select count(distinct e.account_id) from ledger_account_entries e where e.journal_index = t.journal_index
+          and e.account_id in (t.debit_account_id, t.credit_account_id)) <> 2) as missing`.execute(trx))
+    const row = check.rows[0]
+    expect(row?.entries).toBe(2n * (row?.transfers ?? 0n))
+    expect(row?.unmatched).toBe(0n)
+    expect(row?.missing).toBe(0n)
+  })
+})

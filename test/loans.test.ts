@@ -276,6 +276,164 @@ describe('repayments', () => {
   })
 })
 
+describe('prepayments (reduce installment, reduce term)', () => {
+  const principalOutstanding = (detail: Json) => (detail.schedule as { outstandingMinor: { principal: string } }[]).reduce((sum, i) => sum + BigInt(i.outstandingMinor.principal), 0n)
+  const prepay = (loanId: string, body: Json) => call('POST', `/v1/loans/${loanId}/prepayments`, operator, body)
+
+  it('reduce_installment: accrued interest first, the rest prepays principal; same dates, lower installments; the books reconcile', async () => {
+    const loanId = await originate({})
+    await disburse(loanId)
+    await closeThrough(loanId, '2024-01-24')
+    const before = await ok('GET', `/v1/loans/${loanId}`, operator)
+    const response = await prepay(loanId, { amountMinor: '500000', mode: 'reduce_installment', valueDate: '2024-01-25' })
+    expect(response.status, JSON.stringify(response.body)).toBe(201)
+    const allocation = (response.body.transaction as Json).allocation as Json
+    expect(response.body.transaction).toMatchObject({ kind: 'prepayment', amountMinor: '500000' })
+    const interest = BigInt((allocation.totalsMinor as Json).interest as string)
+    expect(interest).toBeGreaterThan(0n)
+    expect(BigInt(allocation.prepaidPrincipalMinor as string)).toBe(500000n - interest)
+    const after = await ok('GET', `/v1/loans/${loanId}`, operator)
+    const dates = (x: Json) => (x.schedule as Json[]).map((i) => i.dueOn)
+    expect(dates(after)).toEqual(dates(before))
+    expect(principalOutstanding(after)).toBe(1200000n - (500000n - interest))
+    const installment = (x: Json, n: number) => BigInt(((x.schedule as Json[])[n] as { dueMinor: { principal: string } }).dueMinor.principal)
+    expect(installment(after, 2)).toBeLessThan(installment(before, 2))
+    expect((allocation.schedule as Json[]).length).toBe(6)
+    await reconcile()
+  })
+
+  it('reduce_term: the installment kept, the last dates dropped, maturity earlier; then a pay-off closes the loan', async () => {
+    const loanId = await originate({})
+    await disburse(loanId)
+    await closeThrough(loanId, '2024-01-24')
+    const response = await prepay(loanId, { amountMinor: '600000', mode: 'reduce_term', valueDate: '2024-01-25' })
+    expect(response.status, JSON.stringify(response.body)).toBe(201)
+    const after = await ok('GET', `/v1/loans/${loanId}`, operator)
+    const schedule = after.schedule as Json[]
+    expect(schedule.length).toBeLessThan(6)
+    expect((after.loan as Json).maturityOn).toBe(schedule.at(-1)?.dueOn)
+    expect(((response.body.transaction as Json).allocation as Json).schedule).toHaveLength(schedule.length)
+    await reconcile()
+    await closeThrough(loanId, '2024-02-01')
+    const quote = await ok('GET', `/v1/loans/${loanId}/payoff?on=2024-02-02`, operator)
+    const payoff = await repay(loanId, quote.totalMinor as string, '2024-02-02')
+    expect(payoff.loan).toMatchObject({ status: 'closed' })
+    await reconcile()
+  })
+
+  it('refuses a prepayment that pays no principal, or an unknown mode, changing nothing', async () => {
+    const loanId = await originate({})
+    await disburse(loanId)
+    await closeThrough(loanId, '2024-02-16')
+    const before = await journalSize()
+    const small = await prepay(loanId, { amountMinor: '1000', mode: 'reduce_installment', valueDate: '2024-02-17' })
+    expect(small).toMatchObject({ status: 422, body: { code: 'prepayment_does_not_exceed_amount_due' } })
+    expect((await prepay(loanId, { amountMinor: '1000', mode: 'shorter', valueDate: '2024-02-17' })).status).toBe(400)
+    expect(await journalSize()).toBe(before)
+    await reconcile()
+  })
+})
+
+describe('rescheduling', () => {
+  it('spreads the unpaid principal over a new schedule, keeps overdue charges owed, posts nothing, and floors the tier', async () => {
+    const loanId = await originate({})
+    await disburse(loanId)
+    await closeThrough(loanId, '2024-03-20')
+    expect((await load(loanId)).dpd).toBeGreaterThan(0)
+    const journal = await journalSize()
+    const response = await call('POST', `/v1/loans/${loanId}/reschedule`, operator, { installments: 12, annualRatePct: '10', valueDate: '2024-03-21' })
+    expect(response.status, JSON.stringify(response.body)).toBe(200)
+    expect(response.body.transaction).toMatchObject({ kind: 'reschedule', amountMinor: '0', allocation: { movedPrincipalMinor: '1200000', installments: 12, annualRatePct: '10' } })
+    expect(await journalSize()).toBe(journal)
+    const detail = await ok('GET', `/v1/loans/${loanId}`, operator)
+    const schedule = detail.schedule as { n: number; dueOn: string; outstandingMinor: { principal: string; interest: string } }[]
+    expect(schedule).toHaveLength(14)
+    expect(schedule.slice(0, 2).map((i) => i.outstandingMinor.principal)).toEqual(['0', '0'])
+    for (const i of schedule.slice(0, 2)) expect(BigInt(i.outstandingMinor.interest)).toBeGreaterThan(0n)
+    expect(schedule.reduce((sum, i) => sum + BigInt(i.outstandingMinor.principal), 0n)).toBe(1200000n)
+    expect(detail.loan).toMatchObject({ annualRatePct: '10', tier: 'special_mention', maturityOn: schedule.at(-1)?.dueOn })
+    await reconcile()
+
+    // Pay the overdue charges and the first new installment: current again, but never better than special mention.
+    await closeThrough(loanId, '2024-04-22')
+    const quoteDue = (await ok('GET', `/v1/loans/${loanId}`, operator)).schedule as { dueOn: string; outstandingMinor: Record<string, string> }[]
+    const due = quoteDue.filter((i) => i.dueOn <= '2024-04-23').reduce((sum, i) => sum + Object.values(i.outstandingMinor).reduce((a, b) => a + BigInt(b), 0n), 0n)
+    await repay(loanId, (due + 100000n).toString(), '2024-04-23')
+    await closeThrough(loanId, '2024-04-24')
+    expect(await load(loanId)).toMatchObject({ dpd: 0, tier: 'special_mention' })
+    await reconcile()
+  })
+
+  it('refuses terms it cannot build, a rate above the cap, and loans that are not active, changing nothing', async () => {
+    const loanId = await originate({})
+    const notActive = await call('POST', `/v1/loans/${loanId}/reschedule`, operator, { installments: 6 })
+    expect(notActive).toMatchObject({ status: 422, body: { code: 'loan_not_active' } })
+    await disburse(loanId)
+    await closeThrough(loanId, '2024-01-30')
+    const version = (await load(loanId)).version
+    const grace = await call('POST', `/v1/loans/${loanId}/reschedule`, operator, { installments: 3, graceOnPrincipalPeriods: 3, valueDate: '2024-01-31' })
+    expect(grace).toMatchObject({ status: 422, body: { code: 'invalid_reschedule_terms' } })
+    const dear = await call('POST', `/v1/loans/${loanId}/reschedule`, operator, { installments: 6, annualRatePct: '30', valueDate: '2024-01-31' })
+    expect(dear).toMatchObject({ status: 422, body: { code: 'rate_above_cap' } })
+    expect((await call('POST', `/v1/loans/${loanId}/reschedule`, borrower, { installments: 6 })).status).toBe(403)
+    expect((await load(loanId)).version).toBe(version)
+  })
+})
+
+describe('back-dated repayments (value date on a closed day)', () => {
+  const shape = (loan: LoanRecord) => ({
+    installments: loan.state.installments.map((i) => ({ n: i.n, due: i.dueMinor, paid: i.paidMinor, late: i.lateFeeChargedOn?.toString() ?? null, carry: i.penaltyCarryMinor.toFixed() })),
+    accrued: loan.state.accruedInterestMinor, carry: loan.state.accrualCarryMinor.toFixed(), wallet: loan.state.overpaymentMinor, dpd: loan.dpd, tier: loan.tier,
+    provision: loan.provisionMinor, status: loan.state.status,
+  })
+
+  it('re-runs the loan from the value date: the same loan as if paid on that day, the books corrected and reconciled', async () => {
+    // Twin A is paid on time; twin B is closed through a later day first, then paid back-dated.
+    const a = await originate({})
+    const b = await originate({})
+    await disburse(a)
+    await disburse(b)
+    await closeThrough(a, '2024-02-14')
+    await repay(a, '207039', '2024-02-15')
+    await closeThrough(a, '2024-03-01')
+    await repay(a, '50000', '2024-03-02')
+    await closeThrough(a, '2024-03-20')
+    await closeThrough(b, '2024-02-20')
+    await repay(b, '50000', '2024-03-02')
+    await closeThrough(b, '2024-03-20')
+    expect((await load(b)).dpd).toBeGreaterThan(0)
+    const journal = await journalSize()
+    const rerun = await repay(b, '207039', '2024-02-15')
+    expect(rerun.transaction).toMatchObject({ kind: 'repayment', valueDate: '2024-02-15', allocation: { rerunFrom: '2024-02-15', rerunThrough: '2024-03-20' } })
+    expect(await journalSize()).toBeGreaterThan(journal)
+    expect(shape(await load(b))).toEqual(shape(await load(a)))
+    await reconcile()
+  })
+
+  it('a back-dated payment that repays everything closes the loan', async () => {
+    const loanId = await originate({})
+    await disburse(loanId)
+    await closeThrough(loanId, '2024-02-10')
+    const quote = await ok('GET', `/v1/loans/${loanId}/payoff?on=2024-02-11`, operator)
+    await closeThrough(loanId, '2024-02-25')
+    const rerun = await repay(loanId, quote.totalMinor as string, '2024-02-11')
+    expect(rerun.loan).toMatchObject({ status: 'closed', provisionMinor: '0' })
+    await reconcile()
+  })
+
+  it('refuses a loan whose history it cannot replay, changing nothing', async () => {
+    const loanId = await originate({})
+    await disburse(loanId)
+    await closeThrough(loanId, '2024-02-20')
+    await ok('POST', `/v1/loans/${loanId}/waivers`, operator, { n: 1, component: 'penalties', amountMinor: '10', valueDate: '2024-02-21' })
+    await closeThrough(loanId, '2024-02-25')
+    const journal = await journalSize()
+    const refused = await call('POST', `/v1/loans/${loanId}/repayments`, operator, { amountMinor: '1000', valueDate: '2024-02-16' })
+    expect(refused).toMatchObject({ status: 409, body: { code: 'value_date_rerun_not_supported' } })
+    expect(await journalSize()).toBe(journal)
+  })
+})
+
 describe('late fees, waivers, non-accrual, write-off and recovery', () => {
   let loanId: string
   it('charges the late fee after the grace days and waives it, reversing the income', async () => {
@@ -387,7 +545,7 @@ describe('access, idempotency and bad input', () => {
     await expectProblem(`/v1/loans/${loanId}/repayments`, { amountMinor: '0', valueDate: '2024-01-20' }, 422, 'amount_must_be_positive')
     await expectProblem(`/v1/loans/${loanId}/repayments`, { amountMinor: 100, valueDate: '2024-01-20' }, 400, 'wrong_type')
     await expectProblem(`/v1/loans/${loanId}/repayments`, { amountMinor: '-5', valueDate: '2024-01-20' }, 400, 'invalid_field')
-    await expectProblem(`/v1/loans/${loanId}/repayments`, { amountMinor: '100', valueDate: '2024-01-14' }, 422, 'value_date_before_last_close')
+    await expectProblem(`/v1/loans/${loanId}/repayments`, { amountMinor: '100', valueDate: '2024-01-14' }, 422, 'value_date_before_disbursement')
     await expectProblem(`/v1/loans/${loanId}/repayments`, { amountMinor: '100', valueDate: '2999-01-01' }, 422, 'value_date_in_future')
     await expectProblem(`/v1/loans/${loanId}/repayments`, { amountMinor: '100', colour: 'red' }, 400, 'unknown_field')
     await expectProblem(`/v1/loans/01a20000-0000-7000-8000-000000000000/repayments`, { amountMinor: '100' }, 404, 'not_found')
@@ -402,7 +560,7 @@ describe('access, idempotency and bad input', () => {
 })
 
 describe('loan detail', () => {
-  it('reads a loan serviced for three years (daily accruals, monthly repayments) in a single-digit number of queries, fast', async () => {
+  it('reads a loan serviced for three years (daily accruals, monthly repayments) in a single-digit number of queries', async () => {
     const loanId = await originate({ installments: 36, disbursedOn: '2023-01-10' })
     await disburse(loanId)
     for (const installment of (await load(loanId)).state.installments) {
@@ -416,25 +574,9 @@ describe('loan detail', () => {
     const detail = await inTenant(counted, tenantId, (trx) => readLoanDetail(trx, tenantId, loanId, { enterpriseId: null, transactionsMax: 500, postingsMax: 500 }))
     expect(detail?.loan.state.installments).toHaveLength(36)
     expect(queries).toBeLessThan(10)
-    const serviceTimings: number[] = []
-    for (let i = 0; i < 30; i++) {
-      const started = performance.now()
-      await inTenant(t.database.db, tenantId, (trx) => readLoanDetail(trx, tenantId, loanId, { enterpriseId: null, transactionsMax: 500, postingsMax: 500 }))
-      serviceTimings.push(performance.now() - started)
-    }
-    serviceTimings.sort((a, b) => a - b)
-    const timings: number[] = []
-    for (let i = 0; i < 50; i++) {
-      const started = performance.now()
-      const response = await t.app.inject({ url: `/v1/loans/${loanId}`, headers: auth(operator) })
-      timings.push(performance.now() - started)
-      expect(response.statusCode).toBe(200)
-    }
-    timings.sort((a, b) => a - b)
-    const p50 = timings[25] ?? 0
-    const p99 = timings[49] ?? 0
-    console.log(JSON.stringify({ loanDetail: { queries, serviceP50Ms: Math.round((serviceTimings[15] ?? 0) * 100) / 100, p50Ms: Math.round(p50 * 100) / 100, maxMs: Math.round(p99 * 100) / 100, transactions: detail?.transactions.length, postings: detail?.postings.length } }))
-    expect(p50).toBeLessThan(100) // generous: the CI cores are shared; the figure is printed above
+    // Its speed is measured by `npm run bench -- cob` (loan_detail_p99_ms), never asserted here.
+    const response = await t.app.inject({ url: `/v1/loans/${loanId}`, headers: auth(operator) })
+    expect(response.statusCode).toBe(200)
     await reconcile()
   })
 })

@@ -2,14 +2,18 @@
 import { Component, Suspense, lazy, useCallback, useEffect, useMemo, useState, type ReactNode } from 'react'
 import { api, asApiError, setCsrfToken, setSessionLostHandler, type ApiError, type Me } from './api.ts'
 import { I18nContext, initialLang, makeI18n, saveLang, useI18n, type Lang, type MessageKey } from './i18n.ts'
-import { dashboardRoles, enterpriseIdAt, homeLabel, modelIdAt, moduleAt, modulesFor, navigate, usePath } from './nav.ts'
+import { dashboardRoles, detailIdAt, enterpriseIdAt, homeLabel, modelIdAt, moduleAt, modulesFor, navigate, usePath } from './nav.ts'
+import { ApplicationDetail, Applications } from './pages/Applications.tsx'
 import { AuditLog } from './pages/AuditLog.tsx'
 import { ComingSoon, NotAllowed, NotFound } from './pages/ComingSoon.tsx'
 import { Enterprises } from './pages/Enterprises.tsx'
 import { Home } from './pages/Home.tsx'
 import { Journal } from './pages/Journal.tsx'
+import { LoanPage, Loans } from './pages/Loans.tsx'
 import { Login } from './pages/Login.tsx'
 import { Models } from './pages/Models.tsx'
+import { Portal, PortalLoan } from './pages/Portal.tsx'
+import { Strategies, StrategyDetail } from './pages/Strategies.tsx'
 import { ErrorNotice, LangToggle, Link, Loading } from './ui.tsx'
 
 // The dashboard carries ECharts: load it only when it is shown.
@@ -178,6 +182,7 @@ function Shell(props: { me: Me; onSignedOut(notice: MessageKey): void }) {
 }
 
 function Page(props: { me: Me; path: string }) {
+  const { t } = useI18n()
   const role = props.me.principal.role
   const module = moduleAt(props.path)
   if (module === undefined) return <NotFound path={props.path} />
@@ -207,6 +212,26 @@ function Page(props: { me: Me; path: string }) {
           <ModelDetail key={modelId} id={modelId} role={role} />
         </Suspense>
       )
+    }
+    case 'applications': {
+      const id = detailIdAt('/applications', props.path)
+      return id === undefined ? <Applications queue={false} /> : <ApplicationDetail key={id} id={id} role={role} review={false} />
+    }
+    case 'review': {
+      const id = detailIdAt('/review', props.path)
+      return id === undefined ? <Applications queue /> : <ApplicationDetail key={id} id={id} role={role} review />
+    }
+    case 'loans': {
+      const id = detailIdAt('/loans', props.path)
+      return id === undefined ? <Loans role={role} /> : <LoanPage key={id} id={id} role={role} businessDate={props.me.tenant.businessDate} back={{ to: '/loans', label: t('loans.back') }} />
+    }
+    case 'strategies': {
+      const id = detailIdAt('/strategies', props.path)
+      return id === undefined ? <Strategies /> : <StrategyDetail key={id} id={id} role={role} />
+    }
+    case 'portal': {
+      const id = detailIdAt('/portal/loans', props.path)
+      return id === undefined ? <Portal me={props.me} /> : <PortalLoan key={id} id={id} businessDate={props.me.tenant.businessDate} />
     }
     case 'audit':
       return <AuditLog />

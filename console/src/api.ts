@@ -66,6 +66,8 @@ export type ModelSummary = {
 export type ModelDetail = ModelSummary & { artefact: Record<string, unknown> }
 export type ModelMonitoring = { n: number; scorePsi: number | null; scoreStability: 'stable' | 'watch' | 'shift' | null; csi: Record<string, number | null>; shiftedVariables: string[] }
 
+export type FieldError = { path: string; code: string; message: string }
+
 /** A failed request: `code` is the API's stable problem code (docs/errors.md), or `network`. */
 export class ApiError extends Error {
   override name = 'ApiError'
@@ -74,13 +76,16 @@ export class ApiError extends Error {
   readonly title: string
   readonly detail: string | undefined
   readonly requestId: string | undefined
-  constructor(status: number, code: string, title: string, detail?: string, requestId?: string) {
+  /** Field errors (validation, strategy documents): each with its path and reason. */
+  readonly errors: readonly FieldError[]
+  constructor(status: number, code: string, title: string, detail?: string, requestId?: string, errors: readonly FieldError[] = []) {
     super(detail ?? title)
     this.status = status
     this.code = code
     this.title = title
     this.detail = detail
     this.requestId = requestId
+    this.errors = errors
   }
 }
 
@@ -102,11 +107,14 @@ export function setSessionLostHandler(handler: (() => void) | null): void {
   onSessionLost = handler
 }
 
-type Problem = { code?: unknown; title?: unknown; detail?: unknown; requestId?: unknown }
+type Problem = { code?: unknown; title?: unknown; detail?: unknown; requestId?: unknown; errors?: unknown }
+const fieldErrors = (value: unknown): FieldError[] =>
+  Array.isArray(value) ? value.filter((e): e is FieldError => typeof e === 'object' && e !== null && typeof (e as FieldError).path === 'string' && typeof (e as FieldError).message === 'string') : []
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)
 
-export async function request<T>(method: string, path: string, options: { body?: unknown; signal?: AbortSignal | undefined; quietUnauthenticated?: boolean } = {}): Promise<T> {
+export async function request<T>(method: string, path: string, options: { body?: unknown; signal?: AbortSignal | undefined; quietUnauthenticated?: boolean; idempotencyKey?: string } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' }
+  if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey
   if (options.body !== undefined) headers['content-type'] = 'application/json'
   if (method !== 'GET' && method !== 'HEAD' && csrfToken !== null) headers['x-csrf-token'] = csrfToken
   let response: Response
@@ -135,7 +143,7 @@ export async function request<T>(method: string, path: string, options: { body?:
       // a broken error body: keep the status
     }
   }
-  const error = new ApiError(response.status, text(problem.code) ?? `http_${response.status}`, text(problem.title) ?? response.statusText, text(problem.detail), text(problem.requestId) ?? response.headers.get('x-request-id') ?? undefined)
+  const error = new ApiError(response.status, text(problem.code) ?? `http_${response.status}`, text(problem.title) ?? response.statusText, text(problem.detail), text(problem.requestId) ?? response.headers.get('x-request-id') ?? undefined, fieldErrors(problem.errors))
   if (response.status === 401 && options.quietUnauthenticated !== true) onSessionLost?.()
   throw error
 }

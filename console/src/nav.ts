@@ -28,15 +28,15 @@ export const dashboardRoles: readonly Role[] = staff
 export const modules: readonly Module[] = [
   { id: 'home', path: '/', label: 'nav.home', roles: everyone, built: true },
   { id: 'enterprises', path: '/enterprises', label: 'nav.enterprises', roles: [...staff, 'borrower'], built: true },
-  { id: 'applications', path: '/applications', label: 'nav.applications', roles: ['admin', 'operator', 'risk_analyst', 'reviewer', 'auditor'], built: false },
-  { id: 'review', path: '/review', label: 'nav.review', roles: ['admin', 'risk_analyst', 'reviewer'], built: false },
-  { id: 'loans', path: '/loans', label: 'nav.loans', roles: ['admin', 'operator', 'risk_analyst', 'auditor'], built: false },
-  { id: 'strategies', path: '/strategies', label: 'nav.strategies', roles: ['admin', 'risk_analyst', 'auditor'], built: false },
+  { id: 'applications', path: '/applications', label: 'nav.applications', roles: ['admin', 'operator', 'risk_analyst', 'reviewer', 'auditor'], built: true },
+  { id: 'review', path: '/review', label: 'nav.review', roles: ['admin', 'risk_analyst', 'reviewer'], built: true },
+  { id: 'loans', path: '/loans', label: 'nav.loans', roles: ['admin', 'operator', 'risk_analyst', 'reviewer', 'auditor'], built: true },
+  { id: 'strategies', path: '/strategies', label: 'nav.strategies', roles: ['admin', 'risk_analyst', 'reviewer', 'auditor'], built: true },
   { id: 'models', path: '/models', label: 'nav.models', roles: ['admin', 'risk_analyst', 'reviewer', 'auditor', 'operator'], built: true },
   { id: 'ledger', path: '/journal', label: 'nav.ledger', roles: ['admin', 'auditor'], built: true },
   { id: 'users', path: '/users', label: 'nav.users', roles: ['admin'], built: false },
   { id: 'audit', path: '/audit-log', label: 'nav.audit', roles: ['admin', 'auditor'], built: true },
-  { id: 'portal', path: '/portal', label: 'nav.portal', roles: ['borrower'], built: false },
+  { id: 'portal', path: '/portal', label: 'nav.portal', roles: ['borrower'], built: true },
   { id: 'investor', path: '/investor', label: 'nav.investor', roles: ['investor'], built: false },
   { id: 'supplyChain', path: '/supply-chain', label: 'nav.supplyChain', roles: ['core_enterprise'], built: false },
 ]
@@ -49,7 +49,18 @@ export function moduleAt(path: string): Module | undefined {
   const normalized = path.length > 1 ? path.replace(/\/+$/, '') : path
   if (enterpriseIdAt(normalized) !== undefined) return modules.find((module) => module.id === 'enterprises')
   if (modelIdAt(normalized) !== undefined) return modules.find((module) => module.id === 'models')
+  for (const [prefix, id] of detailModules) if (detailIdAt(prefix, normalized) !== undefined) return modules.find((module) => module.id === id)
   return modules.find((module) => module.path === normalized)
+}
+
+/** Modules whose pages open one record at `<prefix>/:id`. */
+const detailModules: readonly [string, ModuleId][] = [['/applications', 'applications'], ['/review', 'review'], ['/loans', 'loans'], ['/strategies', 'strategies'], ['/portal/loans', 'portal']]
+
+/** The record id of a detail path (`<prefix>/:uuid`), if the path is one. */
+export function detailIdAt(prefix: string, path: string): string | undefined {
+  if (!path.startsWith(`${prefix}/`)) return undefined
+  const rest = path.slice(prefix.length + 1).replace(/\/+$/, '')
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(rest) ? rest.toLowerCase() : undefined
 }
 
 const enterprisePattern = /^\/enterprises\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/?$/i

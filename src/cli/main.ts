@@ -17,7 +17,9 @@ import { loadKeyring, rotateKey } from '../keys/index.ts'
 import { createLogger } from '../log.ts'
 import { version } from '../version.ts'
 import { registerCobCommand } from './commands/cob.ts'
+import { registerLendingCommands } from './commands/lending.ts'
 import { registerModelCommands } from './commands/model.ts'
+import { registerSimulateCommand } from './commands/simulate.ts'
 import { startProgress } from './progress.ts'
 import { resolveTenantId } from './tenant.ts'
 
@@ -321,6 +323,8 @@ export function buildCli(): Command {
 
   registerModelCommands(program)
   registerCobCommand(program)
+  registerLendingCommands(program)
+  registerSimulateCommand(program)
 
   const keys = program.command('keys').description('signing and data-encryption keys')
   keys

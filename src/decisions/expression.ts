@@ -398,7 +398,7 @@ export function createSchema(inputs: readonly InputDeclaration[]): ExpressionSch
 // Runtime helpers shared by compiled closures and the interpreter
 
 /** Non-finite results become null; −0 becomes 0 so that equal decisions serialise equally. */
-const finiteOrNull = (x: number): number | null => (x - x === 0 ? x + 0 : null)
+export const finiteOrNull = (x: number): number | null => (x - x === 0 ? x + 0 : null)
 
 export function applyArithmetic(op: ArithmeticOperator, a: number, b: number): number | null {
   switch (op) {
@@ -483,7 +483,11 @@ type Built = {
   readonly constant: boolean
   /** Set on a bare input reference: parents read the slot directly instead of calling a closure. */
   readonly slot?: number
+  /** Set on arithmetic between two inputs or an input and a constant: a comparison fuses it into its closure. */
+  readonly arithmetic?: FusedArithmetic
 }
+/** `s[i] op s[j]` (j set) or `s[i] op b` (b set), with `apply` the operation and its null rules. */
+type FusedArithmetic = { readonly i: number; readonly j: number | undefined; readonly b: number; readonly apply: (a: number, b: number) => number | null }
 type Context = { readonly schema: ExpressionSchema; readonly errors: ExpressionError[]; readonly references: string[] }
 
 const functionNames = ['abs', 'ceil', 'clamp', 'coalesce', 'date', 'days_between', 'floor', 'if', 'max', 'min', 'months_between', 'round'] as const
@@ -564,27 +568,66 @@ function buildArithmetic(ctx: Context, n: ExpressionNode & { kind: 'arithmetic' 
   if ((left.type !== 'number' && left.type !== 'null') || (right.type !== 'number' && right.type !== 'null')) {
     return report(ctx, n, `'${n.op}' needs numbers, found ${describeType(left.type)} and ${describeType(right.type)}`)
   }
+  const op = n.op
+  const apply = arithmeticOperations[op]
+  const evaluate = specialiseArithmetic(apply, op, left, right)
+  const rightConstant = right.constant ? right.evaluate([]) : undefined
+  const arithmetic: FusedArithmetic | undefined = left.slot === undefined ? undefined
+    : right.slot !== undefined ? { i: left.slot, j: right.slot, b: 0, apply }
+      : typeof rightConstant === 'number' ? { i: left.slot, j: undefined, b: rightConstant, apply } : undefined
+  const built = { type: 'number' as const, nullable: left.nullable || right.nullable || op === '/', evaluate }
+  return fold(arithmetic === undefined ? built : { ...built, arithmetic }, left.constant && right.constant)
+}
+
+/** The four operations with their null rules (a non-finite result and division by zero are null). */
+const arithmeticOperations: Record<ArithmeticOperator, (a: number, b: number) => number | null> = {
+  '+': (a, b) => finiteOrNull(a + b),
+  '-': (a, b) => finiteOrNull(a - b),
+  '*': (a, b) => finiteOrNull(a * b),
+  '/': (a, b) => (b === 0 ? null : finiteOrNull(a / b)),
+}
+
+/**
+ * An arithmetic closure specialised to its operands' shapes: an input is read from its slot and a
+ * constant captured, instead of calling a child closure for each (a child call from a shared closure
+ * body cannot be inlined, so it costs a full call per operand per decision).
+ */
+function specialiseArithmetic(apply: (a: number, b: number) => number | null, op: ArithmeticOperator, left: Built, right: Built): Evaluate {
   const l = left.evaluate
   const r = right.evaluate
-  const op = n.op
-  let evaluate: Evaluate
-  const constant = right.constant ? r([]) : undefined
-  const slot = left.slot
-  if (typeof constant === 'number' && (op !== '/' || constant !== 0)) {
-    const b = constant
-    const apply = (a: number) => applyArithmetic(op, a, b)
-    evaluate = slot !== undefined
-      ? (s) => { const a = s[slot] ?? null; return a === null ? null : apply(a as number) }
-      : (s) => { const a = l(s); return a === null ? null : apply(a as number) }
-  } else {
-    evaluate = (s) => {
-      const a = l(s)
-      if (a === null) return null
-      const b = r(s)
-      return b === null ? null : applyArithmetic(op, a as number, b as number)
-    }
+  const i = left.slot
+  const j = right.slot
+  const rightConstant = right.constant ? r([]) : undefined
+  const leftConstant = left.constant ? l([]) : undefined
+  if (typeof rightConstant === 'number' && (op !== '/' || rightConstant !== 0)) {
+    const b = rightConstant
+    return i !== undefined
+      ? (s) => { const a = s[i] ?? null; return a === null ? null : apply(a as number, b) }
+      : (s) => { const a = l(s); return a === null ? null : apply(a as number, b) }
   }
-  return fold({ type: 'number', nullable: left.nullable || right.nullable || op === '/', evaluate }, left.constant && right.constant)
+  if (typeof leftConstant === 'number' && j !== undefined) {
+    const a = leftConstant
+    return (s) => { const b = s[j] ?? null; return b === null ? null : apply(a, b as number) }
+  }
+  if (i !== undefined && j !== undefined) {
+    return (s) => { const a = s[i] ?? null; if (a === null) return null; const b = s[j] ?? null; return b === null ? null : apply(a as number, b as number) }
+  }
+  if (j !== undefined) {
+    return (s) => { const a = l(s); if (a === null) return null; const b = s[j] ?? null; return b === null ? null : apply(a as number, b as number) }
+  }
+  if (i !== undefined) {
+    return (s) => { const a = s[i] ?? null; if (a === null) return null; const b = r(s); return b === null ? null : apply(a as number, b as number) }
+  }
+  if (typeof leftConstant === 'number') {
+    const a = leftConstant
+    return (s) => { const b = r(s); return b === null ? null : apply(a, b as number) }
+  }
+  return (s) => {
+    const a = l(s)
+    if (a === null) return null
+    const b = r(s)
+    return b === null ? null : apply(a as number, b as number)
+  }
 }
 
 /** A string literal compared with a date is read as a date literal (and must be a valid one). */
@@ -628,10 +671,13 @@ function buildComparison(ctx: Context, n: ExpressionNode & { kind: 'comparison' 
   const c = r.constant ? r.evaluate([]) : undefined
   // Specialised closures for the common shapes (input vs constant, anything vs constant): one call per
   // comparison instead of three, and no comparator call, which matters with thousands of rules.
+  const fused = l.arithmetic
   const evaluate: Evaluate = c === null ? () => null
     : c !== undefined && l.slot !== undefined ? compareSlotToConstant[n.op](l.slot, c)
-      : c !== undefined ? compareToConstant[n.op](l.evaluate, c)
-        : compareAny[n.op](l.evaluate, r.evaluate)
+      : typeof c === 'number' && fused !== undefined && fused.j !== undefined ? compareSlotPairToConstant[n.op](fused.i, fused.j, fused.apply, c)
+        : typeof c === 'number' && fused !== undefined ? compareSlotAndConstantToConstant[n.op](fused.i, fused.b, fused.apply, c)
+          : c !== undefined ? compareToConstant[n.op](l.evaluate, c)
+            : compareAny[n.op](l.evaluate, r.evaluate)
   return fold({ type: 'boolean', nullable: left.nullable || right.nullable, evaluate }, left.constant && right.constant)
 }
 
@@ -644,6 +690,26 @@ const compareSlotToConstant: Comparison<number, NonNull> = {
   '<=': (i, c) => (s) => { const a = s[i] ?? null; return a === null ? null : a <= c },
   '>': (i, c) => (s) => { const a = s[i] ?? null; return a === null ? null : a > c },
   '>=': (i, c) => (s) => { const a = s[i] ?? null; return a === null ? null : a >= c },
+}
+type Apply = (a: number, b: number) => number | null
+type FusedComparison<A> = Record<ComparisonOperator, (i: number, a: A, apply: Apply, c: number) => Evaluate>
+/** `s[i] op s[j]` compared with a constant, in one closure (e.g. a ratio of two features against a threshold). */
+const compareSlotPairToConstant: FusedComparison<number> = {
+  '=': (i, j, f, c) => (s) => { const a = s[i] ?? null; if (a === null) return null; const b = s[j] ?? null; if (b === null) return null; const x = f(a as number, b as number); return x === null ? null : x === c },
+  '!=': (i, j, f, c) => (s) => { const a = s[i] ?? null; if (a === null) return null; const b = s[j] ?? null; if (b === null) return null; const x = f(a as number, b as number); return x === null ? null : x !== c },
+  '<': (i, j, f, c) => (s) => { const a = s[i] ?? null; if (a === null) return null; const b = s[j] ?? null; if (b === null) return null; const x = f(a as number, b as number); return x === null ? null : x < c },
+  '<=': (i, j, f, c) => (s) => { const a = s[i] ?? null; if (a === null) return null; const b = s[j] ?? null; if (b === null) return null; const x = f(a as number, b as number); return x === null ? null : x <= c },
+  '>': (i, j, f, c) => (s) => { const a = s[i] ?? null; if (a === null) return null; const b = s[j] ?? null; if (b === null) return null; const x = f(a as number, b as number); return x === null ? null : x > c },
+  '>=': (i, j, f, c) => (s) => { const a = s[i] ?? null; if (a === null) return null; const b = s[j] ?? null; if (b === null) return null; const x = f(a as number, b as number); return x === null ? null : x >= c },
+}
+/** `s[i] op b` compared with a constant, in one closure. */
+const compareSlotAndConstantToConstant: FusedComparison<number> = {
+  '=': (i, b, f, c) => (s) => { const a = s[i] ?? null; if (a === null) return null; const x = f(a as number, b); return x === null ? null : x === c },
+  '!=': (i, b, f, c) => (s) => { const a = s[i] ?? null; if (a === null) return null; const x = f(a as number, b); return x === null ? null : x !== c },
+  '<': (i, b, f, c) => (s) => { const a = s[i] ?? null; if (a === null) return null; const x = f(a as number, b); return x === null ? null : x < c },
+  '<=': (i, b, f, c) => (s) => { const a = s[i] ?? null; if (a === null) return null; const x = f(a as number, b); return x === null ? null : x <= c },
+  '>': (i, b, f, c) => (s) => { const a = s[i] ?? null; if (a === null) return null; const x = f(a as number, b); return x === null ? null : x > c },
+  '>=': (i, b, f, c) => (s) => { const a = s[i] ?? null; if (a === null) return null; const x = f(a as number, b); return x === null ? null : x >= c },
 }
 const compareToConstant: Comparison<Evaluate, NonNull> = {
   '=': (f, c) => (s) => { const a = f(s); return a === null ? null : a === c },
@@ -700,13 +766,16 @@ function buildIn(ctx: Context, n: ExpressionNode & { kind: 'in' }): Built | unde
     if (item.evaluate([]) === null) return report(ctx, itemNode, '`in [...]` cannot list null: write `is null`')
   }
   if (unifyTypes(ctx, n, '`in`', built) === undefined) return undefined
-  const set = new Set(built.slice(1).map((item) => item.evaluate([])))
+  const values = [...new Set(built.slice(1).map((item) => item.evaluate([])))]
+  const set = new Set(values)
   const f = operand.evaluate
   const negated = n.negated
   const slot = operand.slot
+  // A short list is scanned (cheaper than hashing); a long one is a Set.
+  const has = values.length <= 8 ? (a: Value) => values.includes(a) : (a: Value) => set.has(a)
   const evaluate: Evaluate = slot !== undefined
-    ? (s) => { const a = s[slot] ?? null; return a === null ? null : set.has(a) !== negated }
-    : (s) => { const a = f(s); return a === null ? null : set.has(a) !== negated }
+    ? (s) => { const a = s[slot] ?? null; return a === null ? null : has(a) !== negated }
+    : (s) => { const a = f(s); return a === null ? null : has(a) !== negated }
   return fold({ type: 'boolean', nullable: operand.nullable, evaluate }, operand.constant)
 }
 
@@ -782,13 +851,17 @@ function buildFunction(ctx: Context, n: ExpressionNode & { kind: 'call' }, args:
       if (!requireArguments(ctx, n, args, 'number')) return undefined
       const [f] = fs as [Evaluate]
       const g = numberFunctions[n.name] as (x: number) => number
-      return { type: 'number', nullable: anyNullable, evaluate: (s) => { const a = f(s); return a === null ? null : g(a as number) + 0 } }
+      const slot = (args[0] as Built).slot
+      const evaluate: Evaluate = slot !== undefined
+        ? (s) => { const a = s[slot] ?? null; return a === null ? null : g(a as number) + 0 }
+        : (s) => { const a = f(s); return a === null ? null : g(a as number) + 0 }
+      return { type: 'number', nullable: anyNullable, evaluate }
     }
     case 'min':
     case 'max': {
       if (!requireArguments(ctx, n, args, 'number')) return undefined
       const pick = n.name === 'min' ? Math.min : Math.max
-      return { type: 'number', nullable: anyNullable, evaluate: buildVariadic(fs, pick) }
+      return { type: 'number', nullable: anyNullable, evaluate: buildVariadic(fs, pick, args.map((arg) => arg.slot)) }
     }
     case 'round': return buildRound(ctx, n, args)
     case 'clamp': {
@@ -830,7 +903,11 @@ function buildFunction(ctx: Context, n: ExpressionNode & { kind: 'call' }, args:
   assert(false, `function ${n.name} has an arity but no implementation`)
 }
 
-function buildVariadic(fs: readonly Evaluate[], pick: (a: number, b: number) => number): Evaluate {
+function buildVariadic(fs: readonly Evaluate[], pick: (a: number, b: number) => number, slots: readonly (number | undefined)[]): Evaluate {
+  const [i, j] = slots
+  if (fs.length === 2 && i !== undefined && j !== undefined) {
+    return (s) => { const a = s[i] ?? null; if (a === null) return null; const b = s[j] ?? null; return b === null ? null : pick(a as number, b as number) }
+  }
   if (fs.length === 2) {
     const [f, g] = fs as [Evaluate, Evaluate]
     return (s) => { const a = f(s); if (a === null) return null; const b = g(s); return b === null ? null : pick(a as number, b as number) }

@@ -23,14 +23,19 @@ export type {
   ValidateStrategyResult,
 } from './strategy.ts'
 export {
-  compileStrategy, convertMajorToMinor, convertMinorToMajor, decide, interpretStrategy, roundDownToStep, systemReasons, validateDecisionInput,
+  compileStrategy, convertMajorToMinor, convertMinorToMajor, createInputLayout, decide, decideCompact, decideValues, expandDecision, expandTrace, interpretStrategy,
+  roundDownToStep, ruleOutcome, systemReasons, validateDecisionInput,
 } from './compile.ts'
 export type {
-  CompiledStrategy, CompileStrategyResult, Decision, DecisionInput, DecisionOutcome, DecisionReason, SystemReasonCode, TraceEntry, TraceResult, TraceStep,
+  CompactDecision, CompiledStrategy, CompileStrategyResult, Decision, InputLayout, DecisionInput, DecisionOutcome, DecisionReason, SystemReasonCode, TraceEntry, TraceResult, TraceStep,
 } from './compile.ts'
 export { createStrategyVersion, isStrategyEditable, planActivation, strategyTransitions, transitionStrategy } from './governance.ts'
 export type { ActivationResult, StrategyAction, StrategyActor, StrategyEvent, StrategyStatus, StrategyVersion, TransitionResult, TransitionStatus } from './governance.ts'
+export { decisionInputOf, featureCatalogue, generateApplication, generateStrategy, generatorBusinessDate, seededRandom } from './generator.ts'
+export type { FeatureSpec, GeneratedApplication, GenerateStrategyOptions } from './generator.ts'
 export { backtestReasonsMax, backtestStrategy, readBacktestCsv, unsegmented } from './backtest.ts'
 export type { BacktestCsvOptions, BacktestReport, BacktestRow, CsvTableLike, ReadBacktestCsvResult, ReasonCount, SegmentReport } from './backtest.ts'
 export { compileStoredStrategy, createStrategyDraft, findActiveStrategy, findStrategy, listStrategies, transitionStoredStrategy } from './strategy-db.ts'
 export type { CreateStrategyResult, StoredStrategy, StrategyContext, StrategyTransition } from './strategy-db.ts'
+/** The 310 working-capital strategy as shipped (docs/strategies.md): a starting document for tenants and the simulator. */
+export { default as sme310StrategyDocument } from './sme-310.strategy.json' with { type: 'json' }

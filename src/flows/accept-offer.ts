@@ -149,7 +149,8 @@ export async function settlePayout(trx: Tx, ctx: ServicingContext, payoutId: str
   return toPayoutView(after)
 }
 
-async function callRail(deps: PayoutDeps, tenantId: string, payout: PayoutView, beneficiaryId: string): Promise<PayoutOutcome> {
+/** Records an attempt and calls the rail, bounded by the timeout (outside any transaction). */
+export async function callRail(deps: PayoutDeps, tenantId: string, payout: PayoutView, beneficiaryId: string): Promise<PayoutOutcome> {
   await inTenant(deps.db, tenantId, (trx) => sql`update payouts set attempts = attempts + 1, updated_at = ${deps.clock.now()} where id = ${payout.id}`.execute(trx))
   return sendPayoutWithTimeout(deps.rail, { reference: payout.id, amountMinor: payout.amountMinor, currency: payout.currency, beneficiaryId }, deps.payoutTimeoutMs ?? payoutTimeoutMsDefault)
 }

@@ -47,7 +47,17 @@ export type ApplyInput = {
   readonly strategyName: string
   readonly actor: Actor
   readonly requestId?: string
+  /**
+   * `loan` (default): an approval stores an offer. `credit_line`: an approval stores no offer; the caller opens
+   * a line from `terms` (flows/credit-line.ts). `credit_line_review`: the periodic re-evaluation of line
+   * `creditLineId`, stored as evidence like any decision.
+   */
+  readonly kind?: ApplicationKind
+  readonly creditLineId?: string
 }
+
+export const applicationKinds = ['loan', 'credit_line', 'credit_line_review'] as const
+export type ApplicationKind = (typeof applicationKinds)[number]
 
 export type OfferView = {
   readonly id: string
@@ -79,13 +89,24 @@ export type ApplicationView = {
   readonly model: { readonly id: string; readonly name: string; readonly version: number } | null
   readonly inputs: Record<string, unknown>
   readonly createdAt: Date
+  readonly kind: ApplicationKind
+  readonly creditLineId: string | null
 }
 
 /** The engine's decision as stored, plus the flow's offer checks when they changed the outcome. */
 export type StoredDecision = Decision & { readonly engineOutcome: Decision['outcome']; readonly offerChecks: readonly DecisionReason[] }
 
 export type ApplyResult =
-  | { readonly status: 'ok'; readonly application: ApplicationView; readonly offer: OfferView | null }
+  | {
+      readonly status: 'ok'
+      readonly application: ApplicationView
+      /** The stored offer (loan applications only). */
+      readonly offer: OfferView | null
+      /** The approved, priced terms whatever the kind (the offer's, or a credit line's); null unless approved. */
+      readonly terms: OfferView | null
+      /** The terms (months) the strategy allows: a credit line's draws may use any of them. */
+      readonly strategyTerms: readonly number[]
+    }
   | { readonly status: 'product_not_found' | 'enterprise_not_found' | 'no_active_strategy' | 'no_champion_model'; readonly detail: string }
 
 export const offerCheckReasons = {
@@ -153,15 +174,18 @@ export async function applyForLoan(trx: Tx, deps: CreditDeps, input: ApplyInput)
   assert(input.amountMinor > 0n)
   const product = await findProduct(trx, input.tenantId, input.productId)
   if (product === undefined) return { status: 'product_not_found', detail: 'no such loan product' }
-  const enterprise = (await sql<EnterpriseRow>`select founded_on::text as founded_on, sector from enterprises where id = ${input.enterpriseId}`.execute(trx)).rows[0]
+  const now = deps.clock.now()
+  // The enterprise, the business date and the consent in one round trip.
+  const enterprise = (await sql<EnterpriseRow & { business_date: string; consents: number }>`
+    select e.founded_on::text as founded_on, e.sector, (select business_date::text from tenants where id = ${input.tenantId}) as business_date,
+      (select count(*)::int from consents c where c.enterprise_id = e.id and c.purpose = 'credit_assessment' and c.revoked_at is null and c.granted_at <= ${now} and c.expires_at > ${now}) as consents
+    from enterprises e where e.id = ${input.enterpriseId}`.execute(trx)).rows[0]
   if (enterprise === undefined) return { status: 'enterprise_not_found', detail: 'no such enterprise' }
   const stored = await findActiveStrategy(trx, input.tenantId, input.strategyName)
   if (stored === undefined) return { status: 'no_active_strategy', detail: `strategy ${input.strategyName} has no active version` }
   const compiled = compileStoredStrategy(input.tenantId, stored)
   const definition = compiled.definition
-  const businessDate = (await sql<{ d: string }>`select business_date::text as d from tenants where id = ${input.tenantId}`.execute(trx)).rows[0]?.d
-  assert(businessDate !== undefined, 'tenant exists')
-  const now = deps.clock.now()
+  const businessDate = enterprise.business_date
 
   const features = await computeEnterpriseFeatures(trx, deps, { tenantId: input.tenantId, enterpriseId: input.enterpriseId, purpose: 'credit_assessment', asOf: businessDate, knownBy: now, actor: input.actor, ...(input.requestId === undefined ? {} : { requestId: input.requestId }) })
   const values: Record<string, unknown> = {}
@@ -175,9 +199,6 @@ export async function applyForLoan(trx: Tx, deps: CreditDeps, input: ApplyInput)
     values[m.output] = (scored.value[0] as { score: number }).score
     model ??= { id: champion.id, name: champion.name, version: champion.version }
   }
-  const consent = await sql<{ n: number }>`
-    select count(*)::int as n from consents where enterprise_id = ${input.enterpriseId} and purpose = 'credit_assessment'
-      and revoked_at is null and granted_at <= ${now} and expires_at > ${now}`.execute(trx)
   const exposure = await readLoanExposure(trx, input.enterpriseId)
   const available: Record<string, unknown> = {
     'application.amount': convertMinorToMajor(input.amountMinor, product.currency),
@@ -185,7 +206,7 @@ export async function applyForLoan(trx: Tx, deps: CreditDeps, input: ApplyInput)
     'application.businessDate': businessDate,
     'enterprise.registeredOn': enterprise.founded_on,
     'enterprise.industry': enterprise.sector,
-    'consent.creditQuery': (consent.rows[0]?.n ?? 0) > 0,
+    'consent.creditQuery': enterprise.consents > 0,
     'flags.fraud': features.flags.some((flag) => flag.severity === 'high'),
     'flags.blacklisted': false,
     'loans.currentDpd': exposure.currentDpd,
@@ -199,6 +220,7 @@ export async function applyForLoan(trx: Tx, deps: CreditDeps, input: ApplyInput)
   for (const declared of compiled.inputs) if (declared.name in available) inputs[declared.name] = available[declared.name]
   const engine = decide(compiled, inputs)
 
+  const kind = input.kind ?? 'loan'
   let outcome = engine.outcome
   const offerChecks: DecisionReason[] = []
   let offer: OfferView | null = null
@@ -221,28 +243,35 @@ export async function applyForLoan(trx: Tx, deps: CreditDeps, input: ApplyInput)
   const decision: StoredDecision = { ...engine, outcome, reasons: outcome === engine.outcome ? engine.reasons : [...engine.reasons, ...offerChecks], engineOutcome: engine.outcome, offerChecks }
   const application: ApplicationView = {
     id: applicationId, enterpriseId: input.enterpriseId, productId: product.id, amountMinor: input.amountMinor, currency: product.currency, termMonths: input.termMonths,
-    businessDate, status: outcome, decision, strategy: { id: stored.id, name: stored.name, version: stored.version }, model, inputs, createdAt: now,
+    businessDate, status: outcome, decision, strategy: { id: stored.id, name: stored.name, version: stored.version }, model, inputs, createdAt: now, kind,
+    creditLineId: input.creditLineId ?? null,
   }
   await sql`
     insert into applications (tenant_id, id, enterprise_id, product_id, amount_minor, currency, term_months, business_date, status, decision, strategy_id, strategy_name,
-      strategy_version, model_id, model_name, model_version, inputs, created_by, created_at)
+      strategy_version, model_id, model_name, model_version, inputs, created_by, created_at, kind, credit_line_id)
     values (${input.tenantId}, ${applicationId}, ${input.enterpriseId}, ${product.id}, ${input.amountMinor.toString()}, ${product.currency}, ${input.termMonths}, ${businessDate},
       ${outcome}, ${JSON.stringify(decision)}::jsonb, ${stored.id}, ${stored.name}, ${stored.version}, ${model?.id ?? null}, ${model?.name ?? null}, ${model?.version ?? null},
-      ${JSON.stringify(inputs)}::jsonb, ${`${input.actor.kind}:${input.actor.id ?? 'system'}`}, ${now})`.execute(trx)
-  if (offer !== null) {
-    await sql`
-      insert into offers (tenant_id, id, application_id, limit_minor, amount_minor, currency, annual_rate_pct, apr_pct, upfront_fee_minor, term_months, schedule_preview,
-        expires_at, status, loan_id, created_at, updated_at)
-      values (${input.tenantId}, ${offer.id}, ${applicationId}, ${offer.limitMinor.toString()}, ${offer.amountMinor.toString()}, ${offer.currency}, ${offer.annualRatePct}::numeric,
-        ${offer.aprPct}::numeric, ${offer.upfrontFeeMinor.toString()}, ${offer.termMonths}, ${JSON.stringify(offer.schedulePreview)}::jsonb, ${offer.expiresAt}, 'open', null, ${now}, ${now})`.execute(trx)
-  }
-  return { status: 'ok', application, offer }
+      ${JSON.stringify(inputs)}::jsonb, ${actorLabel(input.actor)}, ${now}, ${kind}, ${input.creditLineId ?? null})`.execute(trx)
+  if (offer !== null && kind === 'loan') await insertOffer(trx, input.tenantId, offer, now)
+  return { status: 'ok', application, offer: kind === 'loan' ? offer : null, terms: offer, strategyTerms: definition.terms.allowedMonths }
+}
+
+/** How an actor is recorded in `created_by` / `actor` columns. */
+export const actorLabel = (actor: Actor): string => `${actor.kind}:${actor.id ?? 'system'}`
+
+/** Stores an open offer (an approval by the engine, or by a reviewer). */
+export async function insertOffer(trx: Tx, tenantId: string, offer: OfferView, now: Date): Promise<void> {
+  await sql`
+    insert into offers (tenant_id, id, application_id, limit_minor, amount_minor, currency, annual_rate_pct, apr_pct, upfront_fee_minor, term_months, schedule_preview,
+      expires_at, status, loan_id, created_at, updated_at)
+    values (${tenantId}, ${offer.id}, ${offer.applicationId}, ${offer.limitMinor.toString()}, ${offer.amountMinor.toString()}, ${offer.currency}, ${offer.annualRatePct}::numeric,
+      ${offer.aprPct}::numeric, ${offer.upfrontFeeMinor.toString()}, ${offer.termMonths}, ${JSON.stringify(offer.schedulePreview)}::jsonb, ${offer.expiresAt}, 'open', null, ${now}, ${now})`.execute(trx)
 }
 
 type ApplicationRow = {
   id: string; enterprise_id: string; product_id: string; amount_minor: string; currency: string; term_months: number; business_date: string; status: Decision['outcome']
   decision: StoredDecision; strategy_id: string; strategy_name: string; strategy_version: number; model_id: string | null; model_name: string | null; model_version: number | null
-  inputs: Record<string, unknown>; created_at: Date
+  inputs: Record<string, unknown>; created_at: Date; kind: ApplicationKind; credit_line_id: string | null
 }
 type OfferRow = {
   id: string; application_id: string; limit_minor: string; amount_minor: string; currency: Currency; annual_rate_pct: string; apr_pct: string; upfront_fee_minor: string
@@ -264,7 +293,7 @@ export const offerColumns = sql.raw(`id, application_id, limit_minor::text as li
 export async function readApplication(trx: Tx, id: string, scope: { enterpriseId: string | null }): Promise<{ application: ApplicationView; offer: OfferView | null } | undefined> {
   const rows = await sql<ApplicationRow>`
     select id, enterprise_id, product_id, amount_minor::text as amount_minor, currency, term_months, business_date::text as business_date, status, decision, strategy_id,
-      strategy_name, strategy_version, model_id, model_name, model_version, inputs, created_at
+      strategy_name, strategy_version, model_id, model_name, model_version, inputs, created_at, kind, credit_line_id
     from applications where id = ${id}`.execute(trx)
   const row = rows.rows[0]
   if (row === undefined || (scope.enterpriseId !== null && scope.enterpriseId !== row.enterprise_id)) return undefined
@@ -275,6 +304,7 @@ export async function readApplication(trx: Tx, id: string, scope: { enterpriseId
       id: row.id, enterpriseId: row.enterprise_id, productId: row.product_id, amountMinor: BigInt(row.amount_minor), currency: row.currency, termMonths: row.term_months,
       businessDate: row.business_date, status: row.status, decision: row.decision, strategy: { id: row.strategy_id, name: row.strategy_name, version: row.strategy_version },
       model: row.model_id === null ? null : { id: row.model_id, name: row.model_name ?? '', version: row.model_version ?? 0 }, inputs: row.inputs, createdAt: row.created_at,
+      kind: row.kind, creditLineId: row.credit_line_id,
     },
     offer: offerRow === undefined ? null : toOfferView(offerRow),
   }

@@ -16,6 +16,7 @@ import { Ajv, type ErrorObject } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify'
 import type { Kysely } from 'kysely'
+import type { PayoutRail } from '../flows/index.ts'
 import type { Logger } from 'pino'
 import type { Principal } from '../access/index.ts'
 import type { Clock } from '../core/clock.ts'
@@ -41,6 +42,9 @@ export type AppDeps = {
   /** Built console (Vite output); served at / when present. */
   consoleDir: string | undefined
   version: string
+  /** The payout rail for disbursements and draws; the in-process simulated bank when absent. Shared with the
+   * server's periodic reconciliation, which must ask the same rail. */
+  rail?: PayoutRail
 }
 
 declare module 'fastify' {

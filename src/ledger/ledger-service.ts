@@ -1,14 +1,18 @@
 /**
  * @module ledger/ledger-service
- * The shell around the pure core: one database transaction per batch. It locks the tenant's journal
- * head (so journal order is commit order and appends never fork), loads a snapshot of exactly the
- * accounts and transfers the batch touches, lets `applyTransfers` decide, then persists with set-based
- * SQL (`unnest` of arrays: 8,190 rows would exceed PostgreSQL's 65,535 bind parameters as VALUES):
- * the transfers with their journal index and leaf hash, the account balance deltas, and the Merkle
- * tree's new perfect-subtree nodes. Balance limits are checked by the core and again by CHECK
+ * The shell around the pure core. Every append locks the tenant's journal head (so journal order is
+ * commit order and appends never fork), decides with `applyTransfers`, then writes with one set-based
+ * statement (`unnest` of arrays: 8,190 rows would exceed PostgreSQL's 65,535 bind parameters as VALUES):
+ * the transfers with their journal index and leaf hash, the account balance deltas, the Merkle tree's new
+ * perfect-subtree nodes and the head. Balance limits are checked by the core and again by CHECK
  * constraints; Σ debits = Σ credits is asserted on every batch.
+ *
+ * `createTransfers` is a group commit: concurrent batches of a tenant share one transaction, decided in
+ * queue order against what the tenant's writer knew after its last commit, before the lock; the lock
+ * checks that knowledge (journal size, business date) and otherwise decides again from a snapshot read
+ * under it (docs/ledger.md, "Write path").
  */
-import { sql, type Kysely } from 'kysely'
+import { sql, type Kysely, type RawBuilder } from 'kysely'
 import { assert } from '../core/assert.ts'
 import { safeIntegerOf } from '../core/integers.ts'
 import type { IdSource } from '../core/ids.ts'
@@ -36,6 +40,7 @@ import {
 import {
   applyTransfers,
   expirePending,
+  type AccountDelta,
   type ApplyOutcome,
   type LedgerSnapshot,
   type PendingState,
@@ -191,17 +196,6 @@ export async function createAccountsInTransaction(trx: Tx, tenantId: string, inp
   return decided.statuses
 }
 
-/** Locks the tenant's journal head for this transaction and returns the journal size. */
-async function lockJournalHead(trx: Tx, tenantId: string): Promise<bigint> {
-  // One statement: create the head on first use, and lock it (the upsert's update takes the row lock).
-  const head = await sql<{ size: bigint }>`
-    insert into ledger_journal_heads as h (tenant_id, size) values (${tenantId}, 0)
-    on conflict (tenant_id) do update set size = h.size returning size`.execute(trx)
-  const size = head.rows[0]?.size
-  assert(size !== undefined, 'journal head exists')
-  return size
-}
-
 /**
  * Loads what the batch touches. With `withExisting` false, the transfers stored under the batch's own
  * ids are not looked up (the optimistic path: fresh ids are the common case, and the insert detects the
@@ -284,65 +278,8 @@ async function loadFrontier(trx: Tx, tenantId: string, size: bigint): Promise<Su
   return addresses.map((address) => ({ ...address, hash: hashes.get(`${address.level}:${address.index}`) as Uint8Array }))
 }
 
-/**
- * Writes a decided batch: transfers (= journal entries), balance deltas, Merkle nodes, journal head.
- * Returns false, having written only part of the batch, when a transfer id was already stored (the
- * caller then rolls back to its savepoint and decides again knowing the stored transfers).
- */
-async function persistOutcome(trx: Tx, tenantId: string, journalSize: bigint, outcome: ApplyOutcome): Promise<boolean> {
-  assertBalanced(outcome)
-  if (outcome.created.length === 0) return true
-  const created = outcome.created
-  const leafHashes: Uint8Array[] = []
-  const indexes: string[] = []
-  created.forEach((transfer, i) => {
-    const index = journalSize + BigInt(i)
-    indexes.push(index.toString())
-    leafHashes.push(leafHash(encodeJournalEntry(journalEntryOf(tenantId, index, transfer))))
-  })
-  const inserted = await sql<{ n: bigint }>`
-    with inserted as (
-    insert into ledger_transfers (tenant_id, id, debit_account_id, credit_account_id, amount, currency, code, kind, flags, pending_id,
-      timeout_seconds, expires_at, user_data, value_date, posted_at, journal_index, leaf_hash)
-    select ${tenantId}, * from unnest(
-      ${arrayLiteral(created.map((t) => t.id))}::uuid[], ${arrayLiteral(created.map((t) => t.debitAccountId))}::uuid[], ${arrayLiteral(created.map((t) => t.creditAccountId))}::uuid[],
-      ${arrayLiteral(created.map((t) => t.amountMinor))}::bigint[], ${arrayLiteral(created.map((t) => t.currency))}::text[], ${arrayLiteral(created.map((t) => t.code))}::int[],
-      ${arrayLiteral(created.map((t) => kinds.indexOf(t.kind)))}::smallint[], ${arrayLiteral(created.map((t) => transferFlagsToBits(t.flags)))}::int[], ${arrayLiteral(created.map((t) => t.pendingId))}::uuid[],
-      ${arrayLiteral(created.map((t) => t.timeoutSeconds))}::int[], ${arrayLiteral(created.map((t) => (t.kind === 'pending' && t.timeoutSeconds > 0 ? new Date(t.postedAt.getTime() + t.timeoutSeconds * 1000).toISOString() : null)))}::timestamptz[],
-      ${arrayLiteral(created.map((t) => t.userData))}::bigint[], ${arrayLiteral(created.map((t) => t.valueDate))}::date[], ${arrayLiteral(created.map((t) => t.postedAt.toISOString()))}::timestamptz[],
-      ${arrayLiteral(indexes)}::bigint[], ${byteaArrayLiteral(leafHashes)}::bytea[])
-    on conflict (tenant_id, id) do nothing
-    returning 1)
-    select count(*) as n from inserted
-  `.execute(trx)
-  if (inserted.rows[0]?.n !== BigInt(created.length)) return false
-  if (outcome.deltas.size > 0) {
-    const ids = [...outcome.deltas.keys()]
-    const d = [...outcome.deltas.values()]
-    await sql`
-      update ledger_accounts a set
-        debits_posted = a.debits_posted + v.dp, credits_posted = a.credits_posted + v.cp,
-        debits_pending = a.debits_pending + v.dpe, credits_pending = a.credits_pending + v.cpe
-      from unnest(${arrayLiteral(ids)}::uuid[], ${arrayLiteral(d.map((x) => x.debitsPosted))}::bigint[], ${arrayLiteral(d.map((x) => x.creditsPosted))}::bigint[],
-        ${arrayLiteral(d.map((x) => x.debitsPending))}::bigint[], ${arrayLiteral(d.map((x) => x.creditsPending))}::bigint[]) as v(id, dp, cp, dpe, cpe)
-      where a.tenant_id = ${tenantId} and a.id = v.id
-    `.execute(trx)
-  }
-  const frontier = await loadFrontier(trx, tenantId, journalSize)
-  const appended = appendLeaves(frontier, leafHashes)
-  const inner = appended.created.filter((node) => node.level >= storedLevelMin)
-  if (inner.length > 0) {
-    await sql`
-      insert into ledger_merkle_nodes (tenant_id, level, idx, hash)
-      select ${tenantId}, * from unnest(${arrayLiteral(inner.map((n) => n.level))}::smallint[], ${arrayLiteral(inner.map((n) => n.index))}::bigint[], ${byteaArrayLiteral(inner.map((n) => n.hash))}::bytea[])
-    `.execute(trx)
-  }
-  await sql`update ledger_journal_heads set size = ${(journalSize + BigInt(created.length)).toString()} where tenant_id = ${tenantId}`.execute(trx)
-  return true
-}
-
 /** Σ debits = Σ credits per currency in what a batch changes (posted and pending separately). */
-function assertBalanced(outcome: ApplyOutcome): void {
+function assertBalanced(outcome: Pick<ApplyOutcome, 'deltas'>): void {
   let posted = 0n
   let pending = 0n
   for (const delta of outcome.deltas.values()) {
@@ -353,40 +290,362 @@ function assertBalanced(outcome: ApplyOutcome): void {
   assert(pending === 0n, 'a batch moves as much to debits as to credits (pending)')
 }
 
-export type TransferBatchResult = { results: TransferResult[]; journalSize: bigint }
+/** A decided group of batches, ready to be written as one journal append. */
+type DecidedGroup = {
+  /** Per batch: its results and the journal size after its own transfers. */
+  batches: TransferBatchResult[]
+  created: Transfer[]
+  deltas: Map<string, AccountDelta>
+}
 
-export async function createTransfers(deps: LedgerDeps, tenantId: string, inputs: readonly TransferInput[], context: BatchContext): Promise<TransferBatchResult> {
-  return inTenant(deps.db, tenantId, (trx) => createTransfersInTransaction(trx, tenantId, inputs, context))
+type GroupBatch = { inputs: readonly TransferInput[]; context: BatchContext }
+
+/**
+ * Decides batches one after the other, each against the state the previous ones left (as if each had
+ * been its own transaction, in this order). `snapshot`'s maps are updated in place with each batch's
+ * effects: its accounts become the accounts after the group.
+ */
+function decideGroup(snapshot: { accounts: Map<string, StoredAccount>; transfers: Map<string, Transfer>; pendingStates: Map<string, PendingState> }, batches: readonly GroupBatch[], businessDate: string, startSize: bigint): DecidedGroup {
+  const created: Transfer[] = []
+  const deltas = new Map<string, AccountDelta>()
+  const results: TransferBatchResult[] = []
+  for (const batch of batches) {
+    const outcome = applyTransfers(snapshot, batch.inputs, { now: batch.context.now, businessDate, origin: batch.context.origin })
+    assertBalanced(outcome)
+    for (const [id, delta] of outcome.deltas) {
+      const before = snapshot.accounts.get(id) as StoredAccount
+      snapshot.accounts.set(id, { ...before, debitsPosted: before.debitsPosted + delta.debitsPosted, creditsPosted: before.creditsPosted + delta.creditsPosted, debitsPending: before.debitsPending + delta.debitsPending, creditsPending: before.creditsPending + delta.creditsPending })
+      const sum = deltas.get(id)
+      deltas.set(id, sum === undefined ? delta : { debitsPosted: sum.debitsPosted + delta.debitsPosted, creditsPosted: sum.creditsPosted + delta.creditsPosted, debitsPending: sum.debitsPending + delta.debitsPending, creditsPending: sum.creditsPending + delta.creditsPending })
+    }
+    for (const transfer of outcome.created) {
+      snapshot.transfers.set(transfer.id, transfer)
+      if (transfer.kind === 'pending') snapshot.pendingStates.set(transfer.id, 'pending')
+      created.push(transfer)
+    }
+    for (const [id, state] of outcome.resolved) snapshot.pendingStates.set(id, state)
+    results.push({ results: outcome.results, journalSize: startSize + BigInt(created.length) })
+  }
+  return { batches: results, created, deltas }
 }
 
 /**
- * The same batch inside a transaction the caller holds (servicing posts its transfers in the same
+ * The SQL and the new Merkle frontier of a decided group appended at `startSize` (pure JavaScript).
+ * `entries` writes the group's account entries (what statements find an account's transfers by); it
+ * does not need the journal head lock, and a prepared group sends it before taking the lock.
+ */
+type GroupWrite = { statement: RawBuilder<{ n: bigint }>; entries: RawBuilder<unknown>; createdCount: number; frontier: SubtreeNode[] }
+
+function buildGroupWrite(tenantId: string, startSize: bigint, frontier: readonly SubtreeNode[], group: DecidedGroup): GroupWrite {
+  const created = group.created
+  const leafHashes: Uint8Array[] = []
+  const indexes: string[] = []
+  created.forEach((transfer, i) => {
+    const index = startSize + BigInt(i)
+    indexes.push(index.toString())
+    leafHashes.push(leafHash(encodeJournalEntry(journalEntryOf(tenantId, index, transfer))))
+  })
+  const appended = appendLeaves(frontier, leafHashes)
+  const inner = appended.created.filter((node) => node.level >= storedLevelMin)
+  const ids = [...group.deltas.keys()]
+  const d = [...group.deltas.values()]
+  // One statement, one round trip: every part is a data-modifying CTE (all run, referenced or not).
+  const statement = sql<{ n: bigint }>`
+    with inserted as (
+      insert into ledger_transfers (tenant_id, id, debit_account_id, credit_account_id, amount, currency, code, kind, flags, pending_id,
+        timeout_seconds, expires_at, user_data, value_date, posted_at, journal_index, leaf_hash)
+      select ${tenantId}, * from unnest(
+        ${arrayLiteral(created.map((t) => t.id))}::uuid[], ${arrayLiteral(created.map((t) => t.debitAccountId))}::uuid[], ${arrayLiteral(created.map((t) => t.creditAccountId))}::uuid[],
+        ${arrayLiteral(created.map((t) => t.amountMinor))}::bigint[], ${arrayLiteral(created.map((t) => t.currency))}::text[], ${arrayLiteral(created.map((t) => t.code))}::int[],
+        ${arrayLiteral(created.map((t) => kinds.indexOf(t.kind)))}::smallint[], ${arrayLiteral(created.map((t) => transferFlagsToBits(t.flags)))}::int[], ${arrayLiteral(created.map((t) => t.pendingId))}::uuid[],
+        ${arrayLiteral(created.map((t) => t.timeoutSeconds))}::int[], ${arrayLiteral(created.map((t) => (t.kind === 'pending' && t.timeoutSeconds > 0 ? new Date(t.postedAt.getTime() + t.timeoutSeconds * 1000).toISOString() : null)))}::timestamptz[],
+        ${arrayLiteral(created.map((t) => t.userData))}::bigint[], ${arrayLiteral(created.map((t) => t.valueDate))}::date[], ${arrayLiteral(created.map((t) => t.postedAt.toISOString()))}::timestamptz[],
+        ${arrayLiteral(indexes)}::bigint[], ${byteaArrayLiteral(leafHashes)}::bytea[])
+      returning 1),
+    balances as (
+      update ledger_accounts a set
+        debits_posted = a.debits_posted + v.dp, credits_posted = a.credits_posted + v.cp,
+        debits_pending = a.debits_pending + v.dpe, credits_pending = a.credits_pending + v.cpe
+      from unnest(${arrayLiteral(ids)}::uuid[], ${arrayLiteral(d.map((x) => x.debitsPosted))}::bigint[], ${arrayLiteral(d.map((x) => x.creditsPosted))}::bigint[],
+        ${arrayLiteral(d.map((x) => x.debitsPending))}::bigint[], ${arrayLiteral(d.map((x) => x.creditsPending))}::bigint[]) as v(id, dp, cp, dpe, cpe)
+      where a.tenant_id = ${tenantId} and a.id = v.id),
+    nodes as (
+      insert into ledger_merkle_nodes (tenant_id, level, idx, hash)
+      select ${tenantId}, * from unnest(${arrayLiteral(inner.map((n) => n.level))}::smallint[], ${arrayLiteral(inner.map((n) => n.index))}::bigint[], ${byteaArrayLiteral(inner.map((n) => n.hash))}::bytea[])),
+    head as (
+      update ledger_journal_heads set size = ${(startSize + BigInt(created.length)).toString()} where tenant_id = ${tenantId})
+    select count(*) as n from inserted`
+  // Two entries per transfer (debit and credit account); journal indexes counted by the database.
+  const entries = sql`
+    insert into ledger_account_entries (tenant_id, account_id, journal_index, posted_at)
+    select ${tenantId}, v.account_id, ${startSize.toString()}::bigint + x.n - 1, x.posted_at
+    from unnest(${arrayLiteral(created.map((t) => t.debitAccountId))}::uuid[], ${arrayLiteral(created.map((t) => t.creditAccountId))}::uuid[],
+      ${arrayLiteral(created.map((t) => t.postedAt.toISOString()))}::timestamptz[]) with ordinality as x(debit, credit, posted_at, n),
+    lateral (values (x.debit), (x.credit)) as v(account_id)`
+  return { statement, entries, createdCount: created.length, frontier: appended.frontier }
+}
+
+/**
+ * Writes a group: transfers (= journal entries), balance deltas, Merkle nodes, journal head. Returns
+ * false when a transfer id was already stored: the statement failed, and the caller rolls back to its
+ * savepoint and decides again knowing the stored transfers.
+ */
+async function writeGroup(trx: Tx, write: GroupWrite, entriesWritten: boolean): Promise<boolean> {
+  if (write.createdCount === 0) return true
+  try {
+    const inserted = await write.statement.execute(trx)
+    assert(inserted.rows[0]?.n === BigInt(write.createdCount), 'every decided transfer is written')
+    if (!entriesWritten) await write.entries.execute(trx)
+    return true
+  } catch (error) {
+    // A plain insert, not `on conflict do nothing`: that would probe the primary key once more per row.
+    if ((error as { code?: string; constraint?: string }).code === '23505' && (error as { constraint?: string }).constraint === 'ledger_transfers_pkey') return false
+    throw error
+  }
+}
+
+/** Locks the tenant's journal head (creating it on first use) and reads the business date: one round trip. */
+async function lockHead(trx: Tx, tenantId: string): Promise<{ size: bigint; businessDate: string }> {
+  const head = await sql<{ size: bigint; business_date: string }>`
+    with h as (
+      insert into ledger_journal_heads as h (tenant_id, size) values (${tenantId}, 0)
+      on conflict (tenant_id) do update set size = h.size returning size)
+    select h.size, t.business_date from h, tenants t where t.id = ${tenantId}`.execute(trx)
+  const row = head.rows[0]
+  assert(row !== undefined, 'tenant exists')
+  return { size: row.size, businessDate: row.business_date }
+}
+
+/** What a tenant's writer knows after its last commit: valid while nobody else appended. */
+type WriterState = { journalSize: bigint; businessDate: string; frontier: SubtreeNode[]; accounts: Map<string, StoredAccount> }
+
+/**
+ * Decides and writes batches under the journal head lock, from a snapshot read in this transaction
+ * (the path that trusts nothing it knew before). Returns the state after the group.
+ */
+async function decideAndWriteLocked(trx: Tx, tenantId: string, head: { size: bigint; businessDate: string }, batches: readonly GroupBatch[]): Promise<{ group: DecidedGroup; state: WriterState }> {
+  const inputs = batches.flatMap((batch) => batch.inputs)
+  const frontier = await loadFrontier(trx, tenantId, head.size)
+  await sql`savepoint optimistic`.execute(trx)
+  // Optimistic first: decide as if no id of the batch were stored yet. If one was, the insert says so,
+  // and the batch is decided again from a snapshot that includes the stored transfers.
+  for (const withExisting of [false, true]) {
+    const loaded = await loadSnapshot(trx, tenantId, inputs, withExisting)
+    const snapshot = { accounts: new Map(loaded.accounts as Map<string, StoredAccount>), transfers: new Map(loaded.transfers), pendingStates: new Map(loaded.pendingStates) }
+    const group = decideGroup(snapshot, batches, head.businessDate, head.size)
+    const write = buildGroupWrite(tenantId, head.size, frontier, group)
+    if (await writeGroup(trx, write, false)) {
+      await sql`release savepoint optimistic`.execute(trx)
+      return { group, state: { journalSize: head.size + BigInt(write.createdCount), businessDate: head.businessDate, frontier: write.frontier, accounts: snapshot.accounts } }
+    }
+    assert(!withExisting, 'no stored id remains undetected')
+    await sql`rollback to savepoint optimistic`.execute(trx)
+  }
+  throw new Error('unreachable')
+}
+
+export type TransferBatchResult = { results: TransferResult[]; journalSize: bigint }
+
+/**
+ * A batch inside a transaction the caller holds (servicing posts its transfers in the same
  * transaction as the loan's state: one money movement, one transaction). The caller must have scoped
  * the transaction to the tenant (`inTenant`).
  */
 export async function createTransfersInTransaction(trx: Tx, tenantId: string, inputs: readonly TransferInput[], context: BatchContext): Promise<TransferBatchResult> {
-  const journalSize = await lockJournalHead(trx, tenantId)
-  const tenant = await sql<{ business_date: string }>`select business_date from tenants where id = ${tenantId}`.execute(trx)
-  const businessDate = tenant.rows[0]?.business_date
-  assert(businessDate !== undefined, 'tenant exists')
-  const applyContext = { now: context.now, businessDate, origin: context.origin }
-  // Optimistic first: decide as if no id of the batch were stored yet. If one was, the insert says so,
-  // and the batch is decided again from a snapshot that includes the stored transfers.
-  await sql`savepoint optimistic`.execute(trx)
-  let outcome = applyTransfers(await loadSnapshot(trx, tenantId, inputs, false), inputs, applyContext)
-  if (!(await persistOutcome(trx, tenantId, journalSize, outcome))) {
-    await sql`rollback to savepoint optimistic`.execute(trx)
-    outcome = applyTransfers(await loadSnapshot(trx, tenantId, inputs, true), inputs, applyContext)
-    assert(await persistOutcome(trx, tenantId, journalSize, outcome), 'no stored id remains undetected')
+  const head = await lockHead(trx, tenantId)
+  const { group } = await decideAndWriteLocked(trx, tenantId, head, [{ inputs, context }])
+  return group.batches[0] as TransferBatchResult
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Group commit. Concurrent `createTransfers` calls of one tenant in this process queue behind one
+// writer, which appends several client batches per database transaction (each caller still gets its
+// own results, decided as if its batch had been alone, in queue order). The writer keeps what it knew
+// after its last commit (journal size, Merkle frontier, business date, the accounts it has seen) and
+// decides the next group in JavaScript *before* taking the journal head lock, while the previous group
+// is still in the database: under the lock only the write remains. That knowledge is checked under
+// the lock: balances only change through journal appends, so an unchanged journal size (and business
+// date) means nobody else wrote in between; otherwise the group is decided again from the database.
+
+/** Items per grouped transaction: about half of what 8 clients of 1,000 keep queued, so that one group is decided while the other is written. */
+const groupItemsMax = 4_096
+
+/** Accounts a writer remembers at most (about 200 bytes each). */
+const writerAccountsMax = 250_000
+
+type Waiting = GroupBatch & { resolve: (result: TransferBatchResult) => void; reject: (error: unknown) => void }
+type Prepared = { epoch: number; startSize: bigint; businessDate: string; group: DecidedGroup; write: GroupWrite }
+type InFlight = { done: Promise<void>; prepared: Prepared | undefined }
+
+/**
+ * Groups of a tenant in the database at once: one holding the journal head lock, the others sending
+ * their account entries and then waiting for it (two database backends at work).
+ */
+const pipelineDepth = 2
+type Writer = { queue: Waiting[]; running: boolean; state: WriterState | undefined; epoch: number }
+
+const writers = new WeakMap<Kysely<DB>, Map<string, Writer>>()
+
+function writerOf(db: Kysely<DB>, tenantId: string): Writer {
+  let byTenant = writers.get(db)
+  if (byTenant === undefined) writers.set(db, (byTenant = new Map()))
+  let writer = byTenant.get(tenantId)
+  if (writer === undefined) byTenant.set(tenantId, (writer = { queue: [], running: false, state: undefined, epoch: 0 }))
+  return writer
+}
+
+export async function createTransfers(deps: LedgerDeps, tenantId: string, inputs: readonly TransferInput[], context: BatchContext): Promise<TransferBatchResult> {
+  const writer = writerOf(deps.db, tenantId)
+  const result = new Promise<TransferBatchResult>((resolve, reject) => writer.queue.push({ inputs, context, resolve, reject }))
+  if (!writer.running) {
+    writer.running = true
+    runWriter(deps, tenantId, writer).catch((error: unknown) => {
+      writer.running = false
+      for (const waiting of writer.queue.splice(0)) waiting.reject(error)
+    })
   }
-  await sql`release savepoint optimistic`.execute(trx)
-  return { results: outcome.results, journalSize: journalSize + BigInt(outcome.created.length) }
+  return result
+}
+
+function takeGroup(writer: Writer): Waiting[] {
+  const group: Waiting[] = []
+  let items = 0
+  while (writer.queue.length > 0) {
+    const next = writer.queue[0] as Waiting
+    if (group.length > 0 && items + next.inputs.length > groupItemsMax) break
+    group.push(writer.queue.shift() as Waiting)
+    items += next.inputs.length
+  }
+  return group
+}
+
+async function runWriter(deps: LedgerDeps, tenantId: string, writer: Writer): Promise<void> {
+  // Groups in flight, oldest first: each commits after the one before it (queue order), but sends its
+  // account entries as soon as it starts, while an earlier group holds the journal head lock.
+  const inFlight: InFlight[] = []
+  for (;;) {
+    const last = inFlight.at(-1)
+    if (last !== undefined && (last.prepared === undefined || last.prepared.epoch !== writer.epoch)) {
+      // The last group will not leave the state it was decided against (not prepared, or prepared
+      // against knowledge since dropped): the next is decided once it is written.
+      await last.done
+      inFlight.length = 0
+      continue
+    }
+    if (inFlight.length > 0 && (writer.queue.length === 0 || inFlight.length >= pipelineDepth)) {
+      await (inFlight.shift() as InFlight).done
+      continue
+    }
+    if (writer.queue.length === 0) {
+      writer.running = false // synchronously: a batch queued from now on starts a new writer
+      return
+    }
+    const group = takeGroup(writer)
+    let prepared: Prepared | undefined
+    try {
+      prepared = await prepareGroup(deps, tenantId, writer, group)
+    } catch {
+      // Decided again under the lock, where an error reaches the callers.
+      writer.epoch++
+      writer.state = undefined
+      prepared = undefined
+    }
+    const previous = inFlight.at(-1)?.done ?? Promise.resolve()
+    inFlight.push({ done: commitGroup(deps, tenantId, writer, group, prepared, previous), prepared })
+  }
+}
+
+/** Decides a group against the writer's state (undefined: it must be decided under the lock). */
+async function prepareGroup(deps: LedgerDeps, tenantId: string, writer: Writer, group: readonly Waiting[]): Promise<Prepared | undefined> {
+  const state = writer.state
+  if (state === undefined) return undefined
+  if (state.accounts.size > writerAccountsMax) {
+    // Bounded memory: start again from what the next group reads under the lock.
+    writer.epoch++
+    writer.state = undefined
+    return undefined
+  }
+  // Resolving a pending transfer needs the stored pending and its state: decided under the lock.
+  if (group.some((batch) => batch.inputs.some((input) => input.pendingId !== null))) return undefined
+  const epoch = writer.epoch
+  const missing = new Set<string>()
+  for (const batch of group) {
+    for (const input of batch.inputs) {
+      if (input.debitAccountId !== null && !state.accounts.has(input.debitAccountId)) missing.add(input.debitAccountId)
+      if (input.creditAccountId !== null && !state.accounts.has(input.creditAccountId)) missing.add(input.creditAccountId)
+    }
+  }
+  if (missing.size > 0) {
+    // Accounts the writer has not seen were not touched by its groups in flight; their committed
+    // balances are current unless someone else appended since, which the lock's check catches.
+    const rows = await inTenant(deps.db, tenantId, (trx) => sql<AccountRow>`select ${accountColumns} from ledger_accounts where tenant_id = ${tenantId} and id = any(${arrayLiteral([...missing])}::uuid[])`.execute(trx))
+    if (writer.epoch !== epoch || writer.state !== state || rows.rows.length !== missing.size) return undefined
+    for (const row of rows.rows) state.accounts.set(row.id, toAccount(row))
+  }
+  const startSize = state.journalSize
+  const decided = decideGroup({ accounts: state.accounts, transfers: new Map(), pendingStates: new Map() }, group, state.businessDate, startSize)
+  const write = buildGroupWrite(tenantId, startSize, state.frontier, decided)
+  // From here the state assumes this group commits (the next group is decided on top of it).
+  state.journalSize = startSize + BigInt(write.createdCount)
+  state.frontier = write.frontier
+  return { epoch, startSize, businessDate: state.businessDate, group: decided, write }
+}
+
+/**
+ * Writes a group in its own transaction once `previous` (the group before it) is done. A prepared
+ * group sends its account entries first, without the lock (so that they go in while the previous group
+ * holds it), then takes the lock and checks what it was decided against.
+ */
+async function commitGroup(deps: LedgerDeps, tenantId: string, writer: Writer, group: readonly Waiting[], prepared: Prepared | undefined, previous: Promise<void>): Promise<void> {
+  let outcome: DecidedGroup
+  try {
+    outcome = await inTenant(deps.db, tenantId, async (trx) => {
+      if (prepared !== undefined) {
+        await sql`savepoint prepared`.execute(trx)
+        try {
+          await prepared.write.entries.execute(trx)
+        } finally {
+          await previous // whatever happens here, queue order: nothing is locked before the previous group is done
+        }
+        const head = await lockHead(trx, tenantId)
+        if (prepared.epoch === writer.epoch && head.size === prepared.startSize && head.businessDate === prepared.businessDate && (await writeGroup(trx, prepared.write, true))) return prepared.group
+        // Undoing the entries also releases the head lock (it was taken after the savepoint): lock again.
+        await sql`rollback to savepoint prepared`.execute(trx)
+        return decideLocked(trx, tenantId, writer, await lockHead(trx, tenantId), group)
+      }
+      await previous
+      return decideLocked(trx, tenantId, writer, await lockHead(trx, tenantId), group)
+    })
+  } catch (error) {
+    await previous
+    // A failed group must not fail the batches that would have passed alone: each is retried alone.
+    writer.epoch++
+    writer.state = undefined
+    for (const batch of group) {
+      try {
+        batch.resolve(await inTenant(deps.db, tenantId, (trx) => createTransfersInTransaction(trx, tenantId, batch.inputs, batch.context)))
+      } catch (alone) {
+        batch.reject(group.length === 1 ? error : alone)
+      }
+    }
+    return
+  }
+  group.forEach((batch, i) => batch.resolve(outcome.batches[i] as TransferBatchResult))
+}
+
+/** Someone else appended, the date moved, an id was already stored or the group resolves pendings: decided from the database. */
+async function decideLocked(trx: Tx, tenantId: string, writer: Writer, head: { size: bigint; businessDate: string }, group: readonly Waiting[]): Promise<DecidedGroup> {
+  writer.epoch++
+  writer.state = undefined
+  const locked = await decideAndWriteLocked(trx, tenantId, head, group)
+  writer.state = locked.state
+  return locked.group
 }
 
 /** Expires the tenant's pending transfers whose timeout has passed; returns how many. */
 export async function expirePendingTransfers(deps: LedgerDeps, tenantId: string, now: Date, limit = 8_190): Promise<number> {
   return inTenant(deps.db, tenantId, async (trx) => {
-    const journalSize = await lockJournalHead(trx, tenantId)
+    const head = await lockHead(trx, tenantId)
     const due = await sql<TransferRow>`
       select p.* from ledger_transfers p
       where p.tenant_id = ${tenantId} and p.kind = 1 and p.expires_at <= ${now}
@@ -396,10 +655,11 @@ export async function expirePendingTransfers(deps: LedgerDeps, tenantId: string,
     const pendings = due.rows.map(toTransfer)
     const accountIds = [...new Set(pendings.flatMap((t) => [t.debitAccountId, t.creditAccountId]))]
     const accounts = await sql<AccountRow>`select * from ledger_accounts where tenant_id = ${tenantId} and id = any(${accountIds}::uuid[])`.execute(trx)
-    const tenant = await sql<{ business_date: string }>`select business_date from tenants where id = ${tenantId}`.execute(trx)
     const snapshot: LedgerSnapshot = { accounts: new Map(accounts.rows.map((row) => [row.id, toAccount(row)])), transfers: new Map(pendings.map((t) => [t.id, t])), pendingStates: new Map(pendings.map((t) => [t.id, 'pending' as const])) }
-    const outcome = expirePending(snapshot, pendings, { now, businessDate: tenant.rows[0]?.business_date as string, origin: null, newId: () => deps.ids.next() })
-    assert(await persistOutcome(trx, tenantId, journalSize, outcome), 'expiry ids are fresh')
+    const outcome = expirePending(snapshot, pendings, { now, businessDate: head.businessDate, origin: null, newId: () => deps.ids.next() })
+    assertBalanced(outcome)
+    const write = buildGroupWrite(tenantId, head.size, await loadFrontier(trx, tenantId, head.size), { batches: [], created: outcome.created, deltas: outcome.deltas })
+    assert(await writeGroup(trx, write, false), 'expiry ids are fresh')
     return outcome.created.length
   })
 }
@@ -469,13 +729,12 @@ export async function accountStatement(deps: LedgerDeps, tenantId: string, accou
     const from = range.from ?? new Date(0)
     const to = range.to ?? new Date('9999-12-31T00:00:00Z')
     const after = range.afterIndex ?? -1n
+    // The account's entries in journal order (one per transfer touching it), each joined to its transfer.
     const rows = await sql<TransferRow>`
-      (select * from ledger_transfers where tenant_id = ${tenantId} and debit_account_id = ${accountId} and posted_at >= ${from} and posted_at < ${to} and journal_index > ${after.toString()}
-        order by journal_index limit ${range.limit})
-      union all
-      (select * from ledger_transfers where tenant_id = ${tenantId} and credit_account_id = ${accountId} and posted_at >= ${from} and posted_at < ${to} and journal_index > ${after.toString()}
-        order by journal_index limit ${range.limit})
-      order by journal_index limit ${range.limit}`.execute(trx)
+      select t.* from ledger_account_entries e
+      join ledger_transfers t on t.tenant_id = e.tenant_id and t.journal_index = e.journal_index
+      where e.tenant_id = ${tenantId} and e.account_id = ${accountId} and e.posted_at >= ${from} and e.posted_at < ${to} and e.journal_index > ${after.toString()}
+      order by e.journal_index limit ${range.limit}`.execute(trx)
     return rows.rows.map((row) => ({ ...toTransfer(row), journalIndex: row.journal_index, leafHash: row.leaf_hash }))
   })
 }
@@ -487,12 +746,13 @@ export async function accountStatement(deps: LedgerDeps, tenantId: string, accou
  */
 export async function balanceAsOf(deps: LedgerDeps, tenantId: string, accountId: string, asOf: { instant: Date } | { valueDate: string }): Promise<{ debitsPosted: bigint; creditsPosted: bigint }> {
   return inTenant(deps.db, tenantId, async (trx) => {
-    const cutoff = 'instant' in asOf ? sql`posted_at <= ${asOf.instant}` : sql`value_date <= ${asOf.valueDate}::date`
-    // Posted amounts: single-phase transfers (kind 0) and posts of pendings (kind 2).
+    const cutoff = 'instant' in asOf ? sql`t.posted_at <= ${asOf.instant}` : sql`t.value_date <= ${asOf.valueDate}::date`
+    // Posted amounts: single-phase transfers (kind 0) and posts of pendings (kind 2), found by the account's entries.
     const rows = await sql<{ debits: bigint | null; credits: bigint | null }>`
-      select
-        (select sum(amount) from ledger_transfers where tenant_id = ${tenantId} and debit_account_id = ${accountId} and kind in (0, 2) and ${cutoff})::bigint as debits,
-        (select sum(amount) from ledger_transfers where tenant_id = ${tenantId} and credit_account_id = ${accountId} and kind in (0, 2) and ${cutoff})::bigint as credits`.execute(trx)
+      select sum(t.amount) filter (where t.debit_account_id = ${accountId})::bigint as debits, sum(t.amount) filter (where t.credit_account_id = ${accountId})::bigint as credits
+      from ledger_account_entries e
+      join ledger_transfers t on t.tenant_id = e.tenant_id and t.journal_index = e.journal_index
+      where e.tenant_id = ${tenantId} and e.account_id = ${accountId} and t.kind in (0, 2) and ${cutoff}`.execute(trx)
     return { debitsPosted: rows.rows[0]?.debits ?? 0n, creditsPosted: rows.rows[0]?.credits ?? 0n }
   })
 }

@@ -61,11 +61,11 @@ export {
 export type { GlCode, LoanListItem, LoanProduct, LoanRecord, LoanTransaction, LoanTransactionKind, ScheduleTemplate } from './loan-db.ts'
 export {
   closeLoanDayForLoan, createProduct, disburseLoan, measureRecognisedInterestOf, measureSubledgerBalances, originateLoan, postingCodes,
-  quoteLoanPayoff, readLoanDetail, recordLoanRecovery, refundOverpayment, repayLoan, waiveLoanCharges, writeOffLoanBalance,
+  prepayLoan, quoteLoanPayoff, readLoanDetail, recordLoanRecovery, refundOverpayment, repayLoan, rescheduleLoan, waiveLoanCharges, writeOffLoanBalance,
 } from './loan-service.ts'
 export type {
   CloseLoanDay, CreateProductResult, Event as LoanEventResult, LoanAccountBalance, LoanDetail, LoanPosting, LoanPayoffQuote, OriginationInput, Origination,
-  PostingCode, ProductInput, RepaymentInput, ServicingContext, SubledgerBalances, WaiverInput,
+  PostingCode, PrepaymentInput, ProductInput, RepaymentInput, RescheduleInput, ServicingContext, SubledgerBalances, WaiverInput,
 } from './loan-service.ts'
 export { aprDecimals, irrIterationsMax, measureApr, solveIrr } from './apr.ts'
 export type { AprInput, CashFlow } from './apr.ts'
@@ -73,3 +73,7 @@ export { postDisbursement, reserveDisbursement, voidDisbursement } from './two-p
 export type { DisbursementPosted, DisbursementReservation, DisbursementVoided } from './two-phase-disbursement.ts'
 export { runCloseOfBusiness } from './cob.ts'
 export type { CobDay, CobDeps, CobResult } from './cob.ts'
+export { portfolioRatioDecimals, readPortfolioSummary, vintageCohortsMax } from './portfolio.ts'
+export type { ApplicationMonth, PortfolioGroup, PortfolioSummary, Vintage, VintagePoint } from './portfolio.ts'
+export { rescheduleLoanState } from './reschedule.ts'
+export type { Rescheduled, RescheduleStatus, RescheduleTerms } from './reschedule.ts'

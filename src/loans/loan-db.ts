@@ -247,6 +247,8 @@ export type LoanRecord = {
   readonly provisionMinor: bigint
   readonly principalAccountId: string
   readonly walletAccountId: string
+  /** The value date of the last rescheduling, or null: a rescheduled loan keeps the restructured tier floor. */
+  readonly rescheduledOn: Temporal.PlainDate | null
   readonly createdAt: Date
   readonly updatedAt: Date
   readonly version: number
@@ -282,6 +284,7 @@ type LoanRow = {
   provision_minor: bigint
   principal_account_id: string
   wallet_account_id: string
+  rescheduled_on: string | null
   created_at: Date
   updated_at: Date
   version: number
@@ -363,6 +366,7 @@ export function toLoanRecord(row: LoanRow, installments: readonly InstallmentRow
     provisionMinor: row.provision_minor,
     principalAccountId: row.principal_account_id,
     walletAccountId: row.wallet_account_id,
+    rescheduledOn: row.rescheduled_on === null ? null : date(row.rescheduled_on),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     version: row.version,
@@ -388,14 +392,23 @@ export async function insertLoan(trx: Tx, tenantId: string, loan: LoanRecord): P
       ${loan.suspendedFeesMinor.toString()}, ${loan.suspendedPenaltiesMinor.toString()}, ${s.writtenOffMinor.toString()}, ${s.recoveredMinor.toString()},
       ${loan.dpd}, ${loan.bucket}, ${loan.tier}, ${loan.provisionMinor.toString()}, ${loan.principalAccountId}, ${loan.walletAccountId},
       ${loan.createdAt}, ${loan.updatedAt}, ${loan.version})`.execute(trx)
-  const i = s.installments
+  for (const installment of s.installments) for (const c of components) assert(installment.paidMinor[c] === 0n && installment.waivedMinor[c] === 0n, 'a new loan has nothing paid')
+  await insertInstallments(trx, tenantId, loan.id, s.installments)
+}
+
+/** Inserts installments as they stand (all columns), set-based. */
+async function insertInstallments(trx: Tx, tenantId: string, loanId: string, i: readonly InstallmentState[]): Promise<void> {
   const column = (pick: (x: InstallmentState) => string | number | bigint | null) => arrayLiteral(i.map(pick))
   await sql`
-    insert into loan_installments (tenant_id, loan_id, n, start_on, due_on, principal_due, interest_due, fees_due, penalties_due)
-    select ${tenantId}, ${loan.id}, * from unnest(${column((x) => x.n)}::int[], ${column((x) => x.startOn.toString())}::date[], ${column((x) => x.dueOn.toString())}::date[],
+    insert into loan_installments (tenant_id, loan_id, n, start_on, due_on, principal_due, interest_due, fees_due, penalties_due,
+      principal_paid, interest_paid, fees_paid, penalties_paid, principal_waived, interest_waived, fees_waived, penalties_waived,
+      late_fee_charged_on, penalty_through_on, penalty_carry_minor)
+    select ${tenantId}, ${loanId}, * from unnest(${column((x) => x.n)}::int[], ${column((x) => x.startOn.toString())}::date[], ${column((x) => x.dueOn.toString())}::date[],
       ${column((x) => x.dueMinor.principal)}::bigint[], ${column((x) => x.dueMinor.interest)}::bigint[], ${column((x) => x.dueMinor.fees)}::bigint[],
-      ${column((x) => x.dueMinor.penalties)}::bigint[])`.execute(trx)
-  for (const installment of i) for (const c of components) assert(installment.paidMinor[c] === 0n && installment.waivedMinor[c] === 0n, 'a new loan has nothing paid')
+      ${column((x) => x.dueMinor.penalties)}::bigint[],
+      ${column((x) => x.paidMinor.principal)}::bigint[], ${column((x) => x.paidMinor.interest)}::bigint[], ${column((x) => x.paidMinor.fees)}::bigint[], ${column((x) => x.paidMinor.penalties)}::bigint[],
+      ${column((x) => x.waivedMinor.principal)}::bigint[], ${column((x) => x.waivedMinor.interest)}::bigint[], ${column((x) => x.waivedMinor.fees)}::bigint[], ${column((x) => x.waivedMinor.penalties)}::bigint[],
+      ${column((x) => x.lateFeeChargedOn?.toString() ?? null)}::date[], ${column((x) => x.penaltyThroughOn?.toString() ?? null)}::date[], ${column((x) => x.penaltyCarryMinor.toFixed())}::numeric[])`.execute(trx)
 }
 
 /**
@@ -435,17 +448,32 @@ function sameInstallment(a: InstallmentState, b: InstallmentState): boolean {
 export async function saveLoan(trx: Tx, tenantId: string, before: LoanRecord, after: LoanRecord, now: Date): Promise<LoanRecord> {
   assert(before.id === after.id, 'the same loan')
   const s = after.state
-  assert(s.installments.length === before.state.installments.length, 'the installment count is unchanged')
+  // A prepayment with reduce_term or a rescheduling may change the count: only unpaid future installments are
+  // dropped (the servicing transaction keeps the schedule that replaced them); new ones are inserted.
+  const common = Math.min(s.installments.length, before.state.installments.length)
+  const dropped = before.state.installments.slice(common)
+  const added = s.installments.slice(common)
+  for (const installment of dropped) {
+    for (const c of components) assert(installment.paidMinor[c] === 0n && installment.waivedMinor[c] === 0n, `installment ${installment.n} dropped unpaid`)
+  }
+  const last = s.installments.at(-1)
+  assert(last !== undefined, 'a loan has installments')
   const updated = await sql`
     update loans set status = ${s.status}, accrued_through_on = ${s.accruedThroughOn.toString()}, accrued_interest_minor = ${s.accruedInterestMinor.toString()},
       accrual_carry_minor = ${s.accrualCarryMinor.toFixed()}::numeric, overpayment_minor = ${s.overpaymentMinor.toString()}, non_accrual = ${s.nonAccrual},
       suspended_interest_minor = ${s.suspendedInterestMinor.toString()}, suspended_fees_minor = ${after.suspendedFeesMinor.toString()},
       suspended_penalties_minor = ${after.suspendedPenaltiesMinor.toString()}, written_off_minor = ${s.writtenOffMinor.toString()},
       recovered_minor = ${s.recoveredMinor.toString()}, dpd = ${after.dpd}, bucket = ${after.bucket}, tier = ${after.tier},
-      provision_minor = ${after.provisionMinor.toString()}, updated_at = ${now}, version = version + 1
+      provision_minor = ${after.provisionMinor.toString()}, maturity_on = ${last.dueOn.toString()}, annual_rate_pct = ${s.annualRatePct.toFixed()}::numeric,
+      schedule_spec = ${JSON.stringify(specToJson(after.spec))}::jsonb, rescheduled_on = ${after.rescheduledOn?.toString() ?? null}, updated_at = ${now}, version = version + 1
     where tenant_id = ${tenantId} and id = ${after.id} and version = ${before.version}`.execute(trx)
   assert(updated.numAffectedRows === 1n, `loan ${after.id} changed under us (version ${before.version})`)
-  const changed = s.installments.filter((installment, index) => {
+  if (dropped.length > 0) {
+    const deleted = await sql`delete from loan_installments where tenant_id = ${tenantId} and loan_id = ${after.id} and n > ${common}`.execute(trx)
+    assert(deleted.numAffectedRows === BigInt(dropped.length), 'every dropped installment is deleted')
+  }
+  if (added.length > 0) await insertInstallments(trx, tenantId, after.id, added)
+  const changed = s.installments.slice(0, common).filter((installment, index) => {
     const old = before.state.installments[index]
     assert(old !== undefined && old.n === installment.n, 'installments keep their numbers')
     return !sameInstallment(old, installment)
@@ -509,7 +537,7 @@ export async function listLoans(trx: Tx, tenantId: string, filter: { enterpriseI
 // Servicing events
 // ---------------------------------------------------------------------------------------------------------------
 
-export const loanTransactionKinds = ['disbursement', 'repayment', 'waiver', 'write_off', 'recovery', 'refund', 'close_of_business'] as const
+export const loanTransactionKinds = ['disbursement', 'repayment', 'prepayment', 'reschedule', 'waiver', 'write_off', 'recovery', 'refund', 'close_of_business'] as const
 export type LoanTransactionKind = (typeof loanTransactionKinds)[number]
 
 export type LoanTransaction = {

@@ -24,26 +24,28 @@ import { assert } from '../core/assert.ts'
 import type { IdSource } from '../core/ids.ts'
 import { transfersPerBatchMax } from '../core/limits.ts'
 import { formatMajor } from '../core/money.ts'
-import { interestMinor } from '../core/rate.ts'
+import { interestMinor, RateDecimal } from '../core/rate.ts'
 import type { Tx } from '../db/database.ts'
 import {
   createAccountsInTransaction, createTransfersInTransaction, transferFlags, type TransferInput,
 } from '../ledger/index.ts'
-import { classifyLoan } from './delinquency.ts'
+import { worseTier } from './delinquency.ts'
 import {
   addComponents, compareDates, components, isLoanRepaid, loanFromSchedule, maxBigint, measureInstallmentOutstanding, minBigint, recordRecovery,
-  subtractComponents, sumComponents, transitionLoan, waiveCharges, writeOffLoan, zeroComponents, type Component, type ComponentsMinor,
+  transitionLoan, waiveCharges, writeOffLoan, zeroComponents, type Component, type ComponentsMinor,
   type InstallmentState, type LoanState,
 } from './loan-state.ts'
 import {
   claimGlAccounts, findGlAccounts, findProduct, insertLoan, insertLoanTransaction, insertProduct, listLoanTransactions, loadLoan, productGlCodes,
-  rulesOfProduct, saveLoan, tenantGlCodes, type GlCode, type LoanProduct, type LoanRecord, type LoanTransaction, type LoanTransactionKind,
+  rulesOfProduct, saveLoan, specToJson, tenantGlCodes, type GlCode, type LoanProduct, type LoanRecord, type LoanTransaction, type LoanTransactionKind,
   type ScheduleTemplate,
 } from './loan-db.ts'
-import { applyPrepayment, closeLoanDay, quotePayoff, type PayoffQuote } from './payoff.ts'
+import { applyPrepayment, quotePayoff, type PayoffQuote, type PrepaymentMode } from './payoff.ts'
 import { buildSchedule } from './schedule.ts'
+import { decideRepayment, splitPayment } from './payment.ts'
+import { closeDays, replayBookKeys, replayLoan, type ReplayPayment } from './replay.ts'
+import { rescheduleLoanState } from './reschedule.ts'
 import { parseScheduleSpec } from './schedule-spec.ts'
-import { allocatePayment, nonAccrualAllocationOrder } from './waterfall.ts'
 
 export type ServicingContext = { readonly tenantId: string; readonly ids: IdSource; readonly now: Date }
 
@@ -263,7 +265,7 @@ export async function originateLoan(trx: Tx, ctx: ServicingContext, input: Origi
   const loan: LoanRecord = {
     id: ctx.ids.next(), productId: product.id, enterpriseId: input.enterpriseId, state, spec, upfrontFeeMinor, maturityOn: last.dueOn,
     suspendedFeesMinor: 0n, suspendedPenaltiesMinor: 0n, dpd: 0, bucket: 'current', tier: 'normal', provisionMinor: 0n,
-    principalAccountId, walletAccountId, createdAt: ctx.now, updatedAt: ctx.now, version: 0,
+    principalAccountId, walletAccountId, rescheduledOn: null, createdAt: ctx.now, updatedAt: ctx.now, version: 0,
   }
   await insertLoan(trx, ctx.tenantId, loan)
   return { status: 'ok', loan }
@@ -324,39 +326,23 @@ async function closeLoanThrough(trx: Tx, ctx: ServicingContext, loaded: Loaded, 
   const rules = rulesOfProduct(product)
   const postings: Posting[] = []
   const totals: DayTotals = { accruedMinor: 0n, trueUpMinor: 0n, reservedMinor: 0n, penaltyMinor: 0n, lateFeeMinor: 0n, suspenseMinor: 0n }
-  let state = loan.state
-  let suspendedFees = loan.suspendedFeesMinor
-  let suspendedPenalties = loan.suspendedPenaltiesMinor
-  let classification = null as ReturnType<typeof classifyLoan> | null
-  for (let day = state.accruedThroughOn.add({ days: 1 }); compareDates(day, through) <= 0; day = day.add({ days: 1 })) {
-    const valueDate = day.toString()
-    const step = closeLoanDay(state, day, rules)
-    const a = step.accrual
-    assert(a.status === 'ok', `an active loan accrues ${valueDate}`)
-    postings.push(...post(glAccount(gl, 4001), glAccount(gl, 1202), a.reservedMinor, 'non_accrual_reserve', valueDate))
-    totals.reservedMinor += a.reservedMinor
-    if (a.basis === 'income') {
-      postings.push(...post(glAccount(gl, 1202), glAccount(gl, 4001), a.accruedMinor + a.trueUpMinor, 'accrual', valueDate))
-      totals.accruedMinor += a.accruedMinor
-      totals.trueUpMinor += a.trueUpMinor
-    } else {
-      totals.suspenseMinor += a.accruedMinor + a.trueUpMinor
-    }
-    const p = step.penalty
-    assert(p.status === 'ok', 'an active loan is charged penalties')
-    if (p.basis === 'income') {
-      postings.push(...post(glAccount(gl, 1204), glAccount(gl, 4003), p.penaltyMinor, 'penalty', valueDate))
-      postings.push(...post(glAccount(gl, 1203), glAccount(gl, 4002), p.lateFeeMinor, 'late_fee', valueDate))
-    } else {
-      suspendedPenalties += p.penaltyMinor
-      suspendedFees += p.lateFeeMinor
-      totals.suspenseMinor += p.penaltyMinor + p.lateFeeMinor
-    }
-    totals.penaltyMinor += p.penaltyMinor
-    totals.lateFeeMinor += p.lateFeeMinor
-    state = step.state
-    classification = step.delinquency
+  // A rescheduled loan is never classified better than the product's restructured floor.
+  const closed = closeDays(loan, through, rules, loan.rescheduledOn === null ? null : rules.delinquency.restructuredTierMin)
+  for (const d of closed.days) {
+    postings.push(...post(glAccount(gl, 4001), glAccount(gl, 1202), d.reservedMinor, 'non_accrual_reserve', d.valueDate))
+    postings.push(...post(glAccount(gl, 1202), glAccount(gl, 4001), d.accrualIncomeMinor, 'accrual', d.valueDate))
+    postings.push(...post(glAccount(gl, 1204), glAccount(gl, 4003), d.penaltyIncomeMinor, 'penalty', d.valueDate))
+    postings.push(...post(glAccount(gl, 1203), glAccount(gl, 4002), d.lateFeeIncomeMinor, 'late_fee', d.valueDate))
+    totals.reservedMinor += d.reservedMinor
+    totals.accruedMinor += d.accruedMinor
+    totals.trueUpMinor += d.trueUpMinor
+    totals.suspenseMinor += d.suspenseMinor
+    totals.penaltyMinor += d.penaltyMinor
+    totals.lateFeeMinor += d.lateFeeMinor
   }
+  const { state, classification } = closed
+  const suspendedFees = closed.suspendedFeesMinor
+  const suspendedPenalties = closed.suspendedPenaltiesMinor
   assert(classification !== null, 'at least one day closed')
   postings.push(...post(glAccount(gl, 5001), glAccount(gl, 1291), classification.provisionMinor - loan.provisionMinor, 'provision', through.toString()))
   const next: LoanRecord = {
@@ -413,63 +399,47 @@ async function prepareValueDate(trx: Tx, ctx: ServicingContext, loaded: Loaded, 
 
 export type RepaymentInput = { readonly amountMinor: bigint; readonly valueDate: string | null; readonly enterpriseId: string | null }
 
-function paidDiff(before: LoanState, after: LoanState): { n: number; allocatedMinor: ComponentsMinor }[] {
-  return after.installments.flatMap((installment, index) => {
-    const old = before.installments[index]
-    assert(old !== undefined && old.n === installment.n, 'installments keep their numbers')
-    const diff = subtractComponents(installment.paidMinor, old.paidMinor)
-    return sumComponents(diff) === 0n ? [] : [{ n: installment.n, allocatedMinor: diff }]
-  })
-}
-
 /**
  * A repayment received on its value date. Allocated with the product's order (principal first while
  * non-accrual); an amount that covers the pay-off quote settles the loan (interest not yet earned is
  * cancelled, the rest goes to the wallet) and closes it.
  */
-export async function repayLoan(trx: Tx, ctx: ServicingContext, loanId: string, input: RepaymentInput): Promise<Event<'loan_not_active' | 'amount_must_be_positive' | ValueDateStatus>> {
+export async function repayLoan(
+  trx: Tx, ctx: ServicingContext, loanId: string, input: RepaymentInput,
+): Promise<Event<'loan_not_active' | 'amount_must_be_positive' | ValueDateStatus | RerunStatus> | { readonly status: RerunStatus; readonly detail: string }> {
   const found = await loadForChange(trx, ctx, loanId, input.enterpriseId)
   if (found === undefined) return { status: 'loan_not_found' }
   if (found.loan.state.status !== 'active') return { status: 'loan_not_active' }
   if (input.amountMinor <= 0n) return { status: 'amount_must_be_positive' }
+  // A value date on a day already closed re-runs the loan from that date (DOMAIN.md, Time).
+  if (input.valueDate !== null && compareDates(Temporal.PlainDate.from(input.valueDate), found.loan.state.accruedThroughOn) <= 0) {
+    return repayBackdated(trx, ctx, found, input.amountMinor, Temporal.PlainDate.from(input.valueDate))
+  }
   const prepared = await prepareValueDate(trx, ctx, found, input.valueDate)
   if (prepared.status !== 'ok') return prepared
-  const { loaded: { loan, product, gl }, on } = prepared
+  const { loaded: { loan, product }, on } = prepared
   const state = loan.state
   const rules = rulesOfProduct(product)
 
-  const quote = quotePayoff(state, on, rules)
-  assert(quote.status === 'ok', 'an active loan has a pay-off quote after its last closed day')
-  // Principal still to fall due: a payment covering the quote then settles the loan (applyPrepayment).
-  const hasFuture = state.installments.some((i) => compareDates(i.dueOn, on) > 0 && measureInstallmentOutstanding(i).principal > 0n)
-  let next: LoanState
-  let overpaymentMinor: bigint
-  let settled = false
-  if (hasFuture && input.amountMinor >= sumComponents(quote.owedMinor)) {
-    const prepayment = applyPrepayment(state, input.amountMinor, on, { mode: 'reduce_installment', spec: loan.spec, rules })
-    assert(prepayment.status === 'ok', `a pay-off settles the loan (${prepayment.status})`)
-    assert(prepayment.repaid, 'a payment covering the quote repays everything')
-    next = prepayment.state
-    overpaymentMinor = prepayment.overpaymentMinor
-    settled = true
-  } else {
-    const allocation = allocatePayment(state, input.amountMinor, on, state.nonAccrual ? nonAccrualAllocationOrder : product.allocationOrder)
-    assert(allocation.status === 'ok', 'an active loan takes a positive payment')
-    next = allocation.state
-    overpaymentMinor = allocation.overpaymentMinor
-  }
-  const allocations = paidDiff(state, next)
-  const totals = allocations.map((a) => a.allocatedMinor).reduce(addComponents, zeroComponents)
-  assert(sumComponents(totals) + overpaymentMinor === input.amountMinor, 'allocated + overpayment = the payment')
-  assert(next.overpaymentMinor === state.overpaymentMinor + overpaymentMinor, 'the wallet grows by the overpayment')
+  const { next, overpaymentMinor, settled } = decideRepayment(state, input.amountMinor, on, loan.spec, rules, product.allocationOrder)
+  return bookPayment(trx, ctx, prepared.loaded, { before: state, next, amountMinor: input.amountMinor, overpaymentMinor, on, kind: 'repayment', detail: { settled } })
+}
 
-  const fromSuspense = {
-    interest: state.suspendedInterestMinor - next.suspendedInterestMinor,
-    fees: minBigint(totals.fees, loan.suspendedFeesMinor),
-    penalties: minBigint(totals.penalties, loan.suspendedPenaltiesMinor),
-  }
-  assert(fromSuspense.interest >= 0n && fromSuspense.interest <= totals.interest, 'interest from suspense is part of the interest paid')
-  const valueDate = on.toString()
+/**
+ * Books a payment whose allocation is decided (`before` → `next`): the postings by component (suspended
+ * income recognised as it is paid), the wallet, the closure and provision release of a repaid loan, the
+ * loan row and its servicing transaction. Shared by repayments and prepayments.
+ */
+async function bookPayment(
+  trx: Tx, ctx: ServicingContext, loaded: Loaded,
+  payment: { before: LoanState; next: LoanState; amountMinor: bigint; overpaymentMinor: bigint; on: Temporal.PlainDate; kind: 'repayment' | 'prepayment'; detail: Record<string, unknown> },
+): Promise<{ status: 'ok'; loan: LoanRecord; transaction: LoanTransaction }> {
+  const { loan, gl } = loaded
+  const { before: state, next, overpaymentMinor } = payment
+  const { allocations, totals, fromSuspense } = splitPayment(state, next, {
+    amountMinor: payment.amountMinor, overpaymentMinor, suspendedFeesMinor: loan.suspendedFeesMinor, suspendedPenaltiesMinor: loan.suspendedPenaltiesMinor,
+  })
+  const valueDate = payment.on.toString()
   const cash = glAccount(gl, 1001)
   const postings = [
     ...post(cash, glAccount(gl, 1204), totals.penalties - fromSuspense.penalties, 'repayment', valueDate),
@@ -493,10 +463,164 @@ export async function repayLoan(trx: Tx, ctx: ServicingContext, loanId: string, 
   }
   const ids = await postTransfers(trx, ctx, state.currency, postings)
   const saved = await saveLoan(trx, ctx.tenantId, loan, record, ctx.now)
-  const transaction = await recordTransaction(trx, ctx, saved, 'repayment', valueDate, input.amountMinor, {
+  const transaction = await recordTransaction(trx, ctx, saved, payment.kind, valueDate, payment.amountMinor, {
     totalsMinor: componentsJson(totals), overpaymentMinor: minor(overpaymentMinor), fromSuspenseMinor: componentsJson({ ...fromSuspense, principal: 0n }),
-    installments: allocations.map((a) => ({ n: a.n, ...componentsJson(a.allocatedMinor) })), settled, closed: saved.state.status === 'closed',
+    installments: allocations.map((a) => ({ n: a.n, ...componentsJson(a.allocatedMinor) })), ...payment.detail, closed: saved.state.status === 'closed',
   }, ids)
+  return { status: 'ok', loan: saved, transaction }
+}
+
+/** Kinds of servicing event a re-run can replay; a loan with any other (waiver, write-off, refund, reschedule…) is refused. */
+const replayableKinds: readonly LoanTransactionKind[] = ['disbursement', 'repayment', 'prepayment', 'close_of_business']
+const transactionsReplayedMax = 100_000
+
+/** JSON of a loan state for equality (bigints, decimals and dates as text). */
+const stateText = (state: LoanState) => JSON.stringify(state, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))
+
+type RerunStatus = 'value_date_before_disbursement' | 'value_date_rerun_not_supported' | 'loan_history_not_replayable'
+
+/**
+ * A repayment valued on a day already closed: the loan is replayed from its disbursement with the payment on its
+ * value date (replay.ts), after checking that the recorded history replays to the stored loan; the books are
+ * corrected by the difference, category by category (accrual, reserve, penalties, late fees, what the payments
+ * paid, the wallet, the provision), in this one transaction, valued on the payment's date. Later payments may be
+ * allocated differently (a penalty that no longer arises, principal repaid earlier): that is the point.
+ */
+async function repayBackdated(
+  trx: Tx, ctx: ServicingContext, loaded: Loaded, amountMinor: bigint, on: Temporal.PlainDate,
+): Promise<Event<RerunStatus> | { readonly status: RerunStatus; readonly detail: string }> {
+  const { loan, product, gl } = loaded
+  if (compareDates(on, loan.state.disbursedOn) < 0) return { status: 'value_date_before_disbursement' }
+  const history = await listLoanTransactions(trx, ctx.tenantId, loan.id, transactionsReplayedMax)
+  const unsupported = history.find((t) => !replayableKinds.includes(t.kind))
+  if (unsupported !== undefined) return { status: 'value_date_rerun_not_supported', detail: `the loan has a ${unsupported.kind} event; only repayments and prepayments are re-run` }
+  const payments: ReplayPayment[] = history
+    .filter((t) => t.kind === 'repayment' || t.kind === 'prepayment')
+    .map((t): ReplayPayment => t.kind === 'prepayment'
+      ? { kind: 'prepayment', on: Temporal.PlainDate.from(t.valueDate), amountMinor: t.amountMinor, mode: t.allocation.mode as PrepaymentMode }
+      : { kind: 'repayment', on: Temporal.PlainDate.from(t.valueDate), amountMinor: t.amountMinor })
+  // By value date; on one date, in the order recorded (the back-dated payment last).
+  const byDate = (list: readonly ReplayPayment[]) => list.map((p, i) => ({ p, i })).sort((a, b) => compareDates(a.p.on, b.p.on) || a.i - b.i).map((x) => x.p)
+  const start: LoanState = { ...loanFromSchedule(buildSchedule(loan.spec), loan.spec), status: 'active' }
+  const context = { spec: loan.spec, rules: rulesOfProduct(product), order: product.allocationOrder }
+  const through = loan.state.accruedThroughOn
+  const recorded = replayLoan(start, byDate(payments), through, context)
+  if (stateText(recorded.state) !== stateText(loan.state) || recorded.suspendedFeesMinor !== loan.suspendedFeesMinor || recorded.suspendedPenaltiesMinor !== loan.suspendedPenaltiesMinor) {
+    return { status: 'loan_history_not_replayable', detail: 'the recorded history does not reproduce the stored loan; nothing was changed' }
+  }
+  const rerun = replayLoan(start, byDate([...payments, { kind: 'repayment', on, amountMinor }]), through, context)
+  const delta = (key: (typeof replayBookKeys)[number]) => rerun.books[key] - recorded.books[key]
+  const v = on.toString()
+  const cash = glAccount(gl, 1001)
+  const closedNow = rerun.closedOn !== null
+  const classification = rerun.classification
+  const provisionMinor = closedNow ? 0n : (classification?.provisionMinor ?? loan.provisionMinor)
+  const postings = [
+    ...post(glAccount(gl, 4001), glAccount(gl, 1202), delta('reservedMinor'), 'non_accrual_reserve', v),
+    ...post(glAccount(gl, 1202), glAccount(gl, 4001), delta('accrualIncomeMinor'), 'accrual', v),
+    ...post(glAccount(gl, 1204), glAccount(gl, 4003), delta('penaltyIncomeMinor'), 'penalty', v),
+    ...post(glAccount(gl, 1203), glAccount(gl, 4002), delta('lateFeeIncomeMinor'), 'late_fee', v),
+    ...post(cash, glAccount(gl, 1204), delta('paidPenaltiesMinor'), 'repayment', v),
+    ...post(cash, glAccount(gl, 4003), delta('penaltiesFromSuspenseMinor'), 'income_from_suspense', v),
+    ...post(cash, glAccount(gl, 1203), delta('paidFeesMinor'), 'repayment', v),
+    ...post(cash, glAccount(gl, 4002), delta('feesFromSuspenseMinor'), 'income_from_suspense', v),
+    ...post(cash, glAccount(gl, 1202), delta('paidInterestMinor'), 'repayment', v),
+    ...post(cash, glAccount(gl, 4001), delta('interestFromSuspenseMinor'), 'income_from_suspense', v),
+    ...post(cash, loan.principalAccountId, delta('paidPrincipalMinor'), 'repayment', v),
+    ...post(cash, loan.walletAccountId, delta('overpaymentMinor'), 'overpayment', v),
+    ...post(glAccount(gl, 5001), glAccount(gl, 1291), provisionMinor - loan.provisionMinor, 'provision', v),
+  ]
+  const cashKeys = ['paidPenaltiesMinor', 'penaltiesFromSuspenseMinor', 'paidFeesMinor', 'feesFromSuspenseMinor', 'paidInterestMinor', 'interestFromSuspenseMinor', 'paidPrincipalMinor', 'overpaymentMinor'] as const
+  assert(cashKeys.reduce((sum, k) => sum + delta(k), 0n) === amountMinor, 'the re-run receives exactly the payment')
+  const current = !closedNow && classification !== null
+  const record: LoanRecord = {
+    ...loan, state: rerun.state, suspendedFeesMinor: rerun.suspendedFeesMinor, suspendedPenaltiesMinor: rerun.suspendedPenaltiesMinor, provisionMinor,
+    dpd: current ? classification.dpd : 0, bucket: current ? classification.bucket : 'current', tier: current ? classification.tier : 'normal',
+  }
+  const ids = await postTransfers(trx, ctx, loan.state.currency, postings)
+  const saved = await saveLoan(trx, ctx.tenantId, loan, record, ctx.now)
+  const transaction = await recordTransaction(trx, ctx, saved, 'repayment', v, amountMinor, {
+    rerunFrom: v, rerunThrough: through.toString(), adjustmentsMinor: Object.fromEntries(replayBookKeys.map((k) => [k, minor(delta(k))])),
+    provisionMinor: minor(provisionMinor), settled: closedNow, closed: saved.state.status === 'closed',
+  }, ids)
+  return { status: 'ok', loan: saved, transaction }
+}
+
+export type PrepaymentInput = RepaymentInput & { readonly mode: PrepaymentMode }
+
+/**
+ * A prepayment (提前还款) received on its value date: what is due and the interest accrued so far are paid
+ * first, the rest prepays principal and the remaining schedule is re-amortised — `reduce_installment` keeps the
+ * due dates and lowers the installment, `reduce_term` keeps the installment and drops the last dates
+ * (`applyPrepayment`, the pure core). An amount covering everything settles and closes the loan. Booked like a
+ * repayment (same postings); the servicing transaction records the new schedule.
+ */
+export async function prepayLoan(
+  trx: Tx, ctx: ServicingContext, loanId: string, input: PrepaymentInput,
+): Promise<Event<'loan_not_active' | 'amount_must_be_positive' | 'prepayment_does_not_exceed_amount_due' | 'prepayment_mode_not_supported' | ValueDateStatus>> {
+  const found = await loadForChange(trx, ctx, loanId, input.enterpriseId)
+  if (found === undefined) return { status: 'loan_not_found' }
+  if (found.loan.state.status !== 'active') return { status: 'loan_not_active' }
+  if (input.amountMinor <= 0n) return { status: 'amount_must_be_positive' }
+  const prepared = await prepareValueDate(trx, ctx, found, input.valueDate)
+  if (prepared.status !== 'ok') return prepared
+  const { loaded, on } = prepared
+  const state = loaded.loan.state
+  const prepayment = applyPrepayment(state, input.amountMinor, on, { mode: input.mode, spec: loaded.loan.spec, rules: rulesOfProduct(loaded.product) })
+  if (prepayment.status === 'loan_not_active' || prepayment.status === 'amount_must_be_positive') return { status: prepayment.status }
+  if (prepayment.status === 'quote_date_before_last_close') return { status: 'value_date_before_last_close' }
+  if (prepayment.status !== 'ok') return { status: prepayment.status }
+  return bookPayment(trx, ctx, loaded, {
+    before: state, next: prepayment.state, amountMinor: input.amountMinor, overpaymentMinor: prepayment.overpaymentMinor, on, kind: 'prepayment',
+    detail: {
+      mode: input.mode, prepaidPrincipalMinor: minor(prepayment.prepaidPrincipalMinor), settled: prepayment.repaid,
+      schedule: prepayment.rows.map((r) => ({ dueOn: r.dueOn.toString(), principalMinor: minor(r.principalMinor), interestMinor: minor(r.interestMinor) })),
+    },
+  })
+}
+
+export type RescheduleInput = {
+  readonly installments: number
+  readonly annualRatePct: string | null
+  readonly firstRepaymentOn: string | null
+  readonly graceOnPrincipalPeriods: number
+  readonly valueDate: string | null
+}
+
+/**
+ * Reschedules an active loan from its value date (loans/reschedule.ts: unpaid principal, overdue and future, over
+ * a new schedule; overdue charges stay owed). Nothing is posted: the receivables do not change, only when they
+ * fall due. The loan keeps at least the product's restructured tier from now on; the servicing transaction
+ * records the previous and the new schedule.
+ */
+export async function rescheduleLoan(
+  trx: Tx, ctx: ServicingContext, loanId: string, input: RescheduleInput,
+): Promise<Event<'loan_not_active' | 'rate_above_cap' | 'nothing_to_reschedule' | 'reschedule_after_advance_charges' | 'invalid_reschedule_terms' | ValueDateStatus> | { status: 'invalid_reschedule_terms'; detail: string }> {
+  const found = await loadForChange(trx, ctx, loanId)
+  if (found === undefined) return { status: 'loan_not_found' }
+  if (found.loan.state.status !== 'active') return { status: 'loan_not_active' }
+  const prepared = await prepareValueDate(trx, ctx, found, input.valueDate)
+  if (prepared.status !== 'ok') return prepared
+  const { loaded: { loan, product }, on } = prepared
+  const rate = input.annualRatePct === null ? null : new RateDecimal(input.annualRatePct)
+  if (rate !== null && rate.greaterThan(product.annualRateCapPct)) return { status: 'rate_above_cap' }
+  const rules = rulesOfProduct(product)
+  const result = rescheduleLoanState(loan.state, loan.spec, on, {
+    installments: input.installments, annualRatePct: rate, firstRepaymentOn: input.firstRepaymentOn === null ? null : Temporal.PlainDate.from(input.firstRepaymentOn),
+    graceOnPrincipalPeriods: input.graceOnPrincipalPeriods,
+  }, rules)
+  if (result.status === 'quote_date_before_last_close') return { status: 'value_date_before_last_close' }
+  if (result.status === 'invalid_reschedule_terms') return { status: 'invalid_reschedule_terms', detail: result.reason ?? 'invalid terms' }
+  if (result.status !== 'ok') return { status: result.status }
+  const tier = worseTier(loan.tier, rules.delinquency.restructuredTierMin)
+  const record: LoanRecord = { ...loan, state: result.state, spec: { ...loan.spec, annualRatePct: result.spec.annualRatePct }, rescheduledOn: on, tier }
+  const saved = await saveLoan(trx, ctx.tenantId, loan, record, ctx.now)
+  const transaction = await recordTransaction(trx, ctx, saved, 'reschedule', on.toString(), 0n, {
+    movedPrincipalMinor: minor(result.movedPrincipalMinor), installments: input.installments, annualRatePct: result.spec.annualRatePct.toFixed(),
+    graceOnPrincipalPeriods: input.graceOnPrincipalPeriods, previousSpec: specToJson(loan.spec),
+    previousSchedule: loan.state.installments.map((i) => ({ n: i.n, dueOn: i.dueOn.toString(), dueMinor: componentsJson(i.dueMinor) })),
+    schedule: result.rows.map((r) => ({ dueOn: r.dueOn.toString(), principalMinor: minor(r.principalMinor), interestMinor: minor(r.interestMinor) })),
+  }, [])
   return { status: 'ok', loan: saved, transaction }
 }
 

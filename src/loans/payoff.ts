@@ -147,7 +147,10 @@ export function applyPrepayment(state: LoanState, amountMinor: bigint, on: Tempo
     .reduce((sum, i) => sum + (caps.get(i.n) ?? zeroComponents).interest, 0n)
   if (amountMinor <= dueFirst) return { status: 'prepayment_does_not_exceed_amount_due' }
   const toInterest = minBigint(amountMinor - dueFirst, accruedNow)
-  const firstPart = allocatePayment(projected, dueFirst + toInterest, on, defaultAllocationOrder)
+  // Nothing due and nothing accrued (e.g. a second payment on the day of a prepayment): all of it is principal.
+  const firstPart = dueFirst + toInterest === 0n
+    ? { status: 'ok' as const, state: projected, totalsMinor: zeroComponents, overpaymentMinor: 0n }
+    : allocatePayment(projected, dueFirst + toInterest, on, defaultAllocationOrder)
   assert(firstPart.status === 'ok', 'an active loan accepts a positive payment')
   assert(firstPart.overpaymentMinor === 0n, 'dues and accrued interest absorb the first part')
   assert(firstPart.totalsMinor.principal === sumPrincipalDue(projected, on), 'due principal paid, no advance principal yet')

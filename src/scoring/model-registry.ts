@@ -65,13 +65,44 @@ export async function registerModel(trx: Tx, deps: RegistryDeps, input: { tenant
   return ok(toSummary(row))
 }
 
+/**
+ * Artefacts by model id, with their compiled scorecards. A version's artefact never changes once registered
+ * (only its status does), and it is large (bins, the training distribution for drift): rows are read without it
+ * and it is fetched only on a miss. The row query runs under the tenant's row-level security, so a cached
+ * artefact is only ever used for a model the caller can see. Bounded, least recently used first out.
+ */
+const artefactCache = new Map<string, { artefact: ScorecardArtefact; compiled: ReturnType<typeof compileScorecard> }>()
+const artefactCacheMax = 256
+
+async function withArtefacts(trx: Tx, rows: readonly Omit<ModelRow, 'artefact'>[]): Promise<ModelRow[]> {
+  const missing = rows.filter((r) => !artefactCache.has(r.id)).map((r) => r.id)
+  if (missing.length > 0) {
+    const fetched = await sql<{ id: string; artefact: ScorecardArtefact }>`select id, artefact from models where id = any(${missing}::uuid[])`.execute(trx)
+    for (const f of fetched.rows) {
+      artefactCache.set(f.id, { artefact: f.artefact, compiled: compileScorecard(f.artefact.card) })
+      if (artefactCache.size > artefactCacheMax) artefactCache.delete(artefactCache.keys().next().value as string)
+    }
+  }
+  return rows.map((r) => {
+    const cached = artefactCache.get(r.id)
+    if (cached === undefined) throw new Error(`model ${r.id} has no artefact`)
+    artefactCache.delete(r.id)
+    artefactCache.set(r.id, cached)
+    return { ...r, artefact: cached.artefact }
+  })
+}
+
+const compiledOf = (row: ModelRow) => artefactCache.get(row.id)?.compiled ?? compileScorecard(row.artefact.card)
+const rowColumns = sql.raw('id, name, version, status, fingerprint, metrics, author, created_at')
+
 async function findModelRow(trx: Tx, id: string): Promise<ModelRow | undefined> {
-  return (await sql<ModelRow>`select id, name, version, status, fingerprint, metrics, artefact, author, created_at from models where id = ${id}`.execute(trx)).rows[0]
+  const rows = (await sql<Omit<ModelRow, 'artefact'>>`select ${rowColumns} from models where id = ${id}`.execute(trx)).rows
+  return (await withArtefacts(trx, rows))[0]
 }
 
 export async function listModels(trx: Tx): Promise<ModelSummary[]> {
-  const rows = await sql<ModelRow>`select id, name, version, status, fingerprint, metrics, artefact, author, created_at from models order by name, version desc`.execute(trx)
-  return rows.rows.map(toSummary)
+  const rows = await sql<Omit<ModelRow, 'artefact'>>`select ${rowColumns} from models order by name, version desc`.execute(trx)
+  return (await withArtefacts(trx, rows.rows)).map(toSummary)
 }
 
 export async function findModel(trx: Tx, id: string): Promise<(ModelSummary & { artefact: ScorecardArtefact }) | undefined> {
@@ -99,7 +130,7 @@ export async function scoreWithModel(
   const row = await findModelRow(trx, input.id)
   if (row === undefined) return fail('model_not_found')
   if (row.status === 'retired') return fail('model_retired')
-  const compiled = compileScorecard(row.artefact.card)
+  const compiled = compiledOf(row)
   const now = deps.clock.now()
   const results = input.rows.map((r) => ({ result: scoreRow(compiled, (name) => r.values[name]), bins: assignBins(compiled, (name) => r.values[name]), subject: r.subject ?? null }))
   if (results.length > 0) {
@@ -121,7 +152,7 @@ export async function monitorModel(trx: Tx, input: { id: string; since: Date }):
 
 /** The champion version of a model name, if one is set. */
 export async function findChampion(trx: Tx, name: string): Promise<ModelSummary | undefined> {
-  const rows = await sql<ModelRow>`select id, name, version, status, fingerprint, metrics, artefact, author, created_at from models where name = ${name} and status = 'champion'`.execute(trx)
-  const row = rows.rows[0]
+  const rows = await sql<Omit<ModelRow, 'artefact'>>`select ${rowColumns} from models where name = ${name} and status = 'champion'`.execute(trx)
+  const row = (await withArtefacts(trx, rows.rows))[0]
   return row === undefined ? undefined : toSummary(row)
 }

@@ -88,8 +88,8 @@ describe.skipIf(!hasBrowser)('web console (end to end)', { timeout: 60_000 }, ()
     expect(await page.locator('[data-testid="audit-log"] tbody tr').count()).toBeGreaterThan(1)
 
     // Modules not built yet answer with a tidy placeholder.
-    await page.getByRole('link', { name: /Loans/ }).click()
-    await page.getByRole('heading', { name: 'Loans — coming soon' }).waitFor()
+    await page.getByRole('link', { name: /Users & keys/ }).click()
+    await page.getByRole('heading', { name: 'Users & keys — coming soon' }).waitFor()
   })
 
   it('switches to Chinese, remembers it across a reload, and keeps the session', async () => {

@@ -16,6 +16,8 @@ import { freshDatabase, type TestDatabase } from './db.ts'
 export type TestApp = {
   app: App
   database: TestDatabase
+  /** The key directory the app's keyring lives in (a CLI run against the same database needs the same keys). */
+  keyDir: string
   createTenant(slug: string): Promise<string>
   createKey(tenantId: string, role: Role, enterpriseId?: string | null): Promise<string>
   createEnterprise(tenantId: string, name: string): Promise<string>
@@ -33,6 +35,7 @@ export async function createTestApp(options: { consoleDir?: string } = {}): Prom
   return {
     app,
     database,
+    keyDir,
     async createTenant(slug) {
       const result = await createTenant(deps, { slug, name: `Tenant ${slug}` })
       if (result.status !== 'ok') throw new Error(result.status)

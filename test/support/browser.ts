@@ -52,3 +52,14 @@ export async function signIn(page: Page, credentials: { tenant: string; email: s
   await page.getByLabel('Password').fill(credentials.password)
   await page.getByRole('button', { name: 'Sign in' }).click()
 }
+
+/** A fresh English page (1280 × 900, 15 s default timeout) signed in to the console at `baseUrl`, ready to navigate. */
+export async function openSignedIn(browser: Browser, baseUrl: string, credentials: { tenant: string; email: string; password: string }): Promise<Page> {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } })
+  context.setDefaultTimeout(15_000)
+  const page = await context.newPage()
+  await page.goto(baseUrl)
+  await signIn(page, credentials)
+  await page.getByRole('button', { name: 'Sign out' }).waitFor() // signed in before navigating on
+  return page
+}

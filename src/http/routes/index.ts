@@ -10,6 +10,7 @@ import { registerEnterpriseRoutes } from './enterprises.ts'
 import { registerLedgerRoutes } from './ledger.ts'
 import { registerLoanRoutes } from './loans.ts'
 import { registerModelRoutes } from './models.ts'
+import { registerPortfolioRoutes } from './portfolio.ts'
 import { registerScheduleRoutes } from './schedules.ts'
 import { registerSystemRoutes } from './system.ts'
 
@@ -22,5 +23,6 @@ export async function registerRoutes(app: App, deps: AppDeps): Promise<void> {
   registerCreditRoutes(app, deps)
   registerModelRoutes(app, deps)
   registerLoanRoutes(app, deps)
-  registerDecisionRoutes(app, deps)
+  registerDecisionRoutes(app, deps, deps.rail === undefined ? {} : { rail: deps.rail })
+  registerPortfolioRoutes(app, deps)
 }

@@ -15,7 +15,7 @@ import { inTenant, type Tx } from '../../db/database.ts'
 import {
   addComponents, components, createProduct, defaultAllocationOrder, defaultDelinquencyRules, defaultPenaltyRules,
   defaultProvisionRatesPct, defaultTierThresholds, delinquencyBuckets, disburseLoan, findProduct, installmentOrders, listLoans, listProducts, loanStatuses,
-  measureInstallmentOutstanding, originateLoan, penaltyRulesToJson, provisionRatesToJson, quoteLoanPayoff, readLoanDetail, recordLoanRecovery,
+  measureInstallmentOutstanding, originateLoan, prepayLoan, rescheduleLoan, penaltyRulesToJson, provisionRatesToJson, quoteLoanPayoff, readLoanDetail, recordLoanRecovery,
   refundOverpayment, repayLoan, tiers, waiveLoanCharges, writeOffLoanBalance, zeroComponents, type ComponentsMinor, type LoanProduct,
   type LoanRecord, type LoanTransaction, type ProductInput, type ServicingContext,
 } from '../../loans/index.ts'
@@ -449,7 +449,7 @@ export function registerLoanRoutes(app: App, deps: AppDeps): void {
       schema: {
         tags: ['loans'],
         summary: 'Repay (allocated by the product order; an amount covering the pay-off quote settles and closes the loan)',
-        description: 'Value date: default the business date; it must be after the loan’s last closed day (days before it are closed first). The rest after allocation goes to the borrower’s wallet (2201).',
+        description: 'Value date: default the business date. After the loan’s last closed day, the days before it are closed first. On a day already closed (back-dated), the loan is re-run from that date: accrual, penalties, classification and the allocation of later payments are recomputed and the books corrected by the difference, in the same transaction (loans with waivers, write-off, refunds or rescheduling are refused: `value_date_rerun_not_supported`). The rest after allocation goes to the borrower’s wallet (2201).',
         params: IdParams,
         body: Type.Object({ amountMinor: MinorUnits, ...ValueDateBody }, Strict),
         response: { 201: EventSchema, ...problemResponses },
@@ -459,9 +459,65 @@ export function registerLoanRoutes(app: App, deps: AppDeps): void {
       const principal = principalOf(request)
       return mutate(request, reply, deps, async (trx) => {
         const result = await repayLoan(trx, contextOf(principal), request.params.id, { amountMinor: BigInt(request.body.amountMinor), valueDate: request.body.valueDate ?? null, enterpriseId: scopeOf(principal) })
-        if (result.status !== 'ok') fail(result.status)
+        if (result.status !== 'ok') fail(result.status, 'detail' in result ? result.detail : undefined)
         await audit(trx, principal, 'loan.repay', result.loan.id, request.id, { amountMinor: request.body.amountMinor })
         return { statusCode: 201, body: { loan: loanView(result.loan), transaction: transactionView(result.transaction) } }
+      })
+    },
+  )
+
+  app.post(
+    '/v1/loans/:id/prepayments',
+    {
+      config: { access: { roles: [...servicingStaff, 'borrower'] } },
+      schema: {
+        tags: ['loans'],
+        summary: 'Prepay (提前还款): what is due and the interest accrued so far first, the rest prepays principal and re-amortises',
+        description: '`reduce_installment` keeps the due dates and lowers the installments; `reduce_term` keeps the installment and drops the last due dates (equal installments or equal principal only). Booked like a repayment; the transaction carries the new schedule. An amount covering everything settles and closes the loan.',
+        params: IdParams,
+        body: Type.Object({ amountMinor: MinorUnits, mode: Literals(['reduce_installment', 'reduce_term']), ...ValueDateBody }, Strict),
+        response: { 201: EventSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request)
+      return mutate(request, reply, deps, async (trx) => {
+        const result = await prepayLoan(trx, contextOf(principal), request.params.id, {
+          amountMinor: BigInt(request.body.amountMinor), mode: request.body.mode, valueDate: request.body.valueDate ?? null, enterpriseId: scopeOf(principal),
+        })
+        if (result.status !== 'ok') fail(result.status)
+        await audit(trx, principal, 'loan.prepay', result.loan.id, request.id, { amountMinor: request.body.amountMinor, mode: request.body.mode })
+        return { statusCode: 201, body: { loan: loanView(result.loan), transaction: transactionView(result.transaction) } }
+      })
+    },
+  )
+
+  app.post(
+    '/v1/loans/:id/reschedule',
+    {
+      config: { access: { roles: [...servicingStaff, 'risk_analyst'] } },
+      schema: {
+        tags: ['loans'],
+        summary: 'Reschedule (展期): the unpaid principal over a new schedule from the value date; overdue charges stay owed',
+        description: 'Nothing is posted: the receivables are unchanged, only when they fall due. The loan keeps the same accounts and from now on is classified at least at the product’s restructured tier (special mention by default). The transaction records the previous and the new schedule.',
+        params: IdParams,
+        body: Type.Object({
+          installments: Type.Integer({ minimum: 1, maximum: 600 }), annualRatePct: Type.Optional(Pct), firstRepaymentOn: Type.Optional(Day),
+          graceOnPrincipalPeriods: Type.Optional(Type.Integer({ minimum: 0, maximum: 599 })), ...ValueDateBody,
+        }, Strict),
+        response: { 200: EventSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request)
+      return mutate(request, reply, deps, async (trx) => {
+        const result = await rescheduleLoan(trx, contextOf(principal), request.params.id, {
+          installments: request.body.installments, annualRatePct: request.body.annualRatePct ?? null, firstRepaymentOn: request.body.firstRepaymentOn ?? null,
+          graceOnPrincipalPeriods: request.body.graceOnPrincipalPeriods ?? 0, valueDate: request.body.valueDate ?? null,
+        })
+        if (result.status !== 'ok') fail(result.status, 'detail' in result ? result.detail : undefined)
+        await audit(trx, principal, 'loan.reschedule', result.loan.id, request.id, { ...request.body })
+        return { statusCode: 200, body: { loan: loanView(result.loan), transaction: transactionView(result.transaction) } }
       })
     },
   )
