@@ -17,7 +17,10 @@
  * interest instead, see penalty.ts). The counter resets when a period falls due; on the period's last day
  * the difference between the schedule's interest and what was accrued is booked as a true-up, so the interest
  * recognised per installment is exactly the schedule's. With the `puhui` convention, `daily` interest and
- * declining balance, a loan paid on time needs no true-up: the n daily accruals equal the schedule's interest.
+ * declining balance, a loan paid on time needs no true-up: the n daily accruals equal the schedule's interest —
+ * except when the period's exact interest lies on the rounding mode's boundary (a whole number of minor units
+ * for `down`/`up`, a half for the half modes), where the 34-digit daily quotients and the schedule's single
+ * quotient may fall on either side; the true-up is then one minor unit (property-tested against exact fractions).
  *
  * Non-accrual: once DPD reaches `nonAccrualDpdMin` (default 91, i.e. DPD > 90), accrual goes to suspense
  * (`basis: 'suspense'`, booked off-balance) and, on entry, the accrued unpaid interest is reserved
