@@ -155,7 +155,7 @@ export async function benchCob(quick: boolean): Promise<Record<string, number>> 
     const reads: number[] = []
     for (let k = 0; k < (quick ? 50 : 300); k++) {
       const t0 = performance.now()
-      const detail = await tx((trx) => readLoanDetail(trx, tenantId, heavy, { enterpriseId: null, transactionsMax: 500, postingsMax: 500 }))
+      const detail = await tx((trx) => readLoanDetail(trx, tenantId, heavy, { enterpriseId: null, transactionsMax: 100 }))
       reads.push(performance.now() - t0)
       if (detail === undefined) throw new Error('detail')
     }

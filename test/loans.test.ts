@@ -571,12 +571,39 @@ describe('loan detail', () => {
     let queries = 0
     const counted: Kysely<DB> = t.database.db.withPlugin({ transformQuery: (args) => { queries++; return args.node }, transformResult: async (args) => args.result })
     const { readLoanDetail } = await import('../src/loans/index.ts')
-    const detail = await inTenant(counted, tenantId, (trx) => readLoanDetail(trx, tenantId, loanId, { enterpriseId: null, transactionsMax: 500, postingsMax: 500 }))
+    const detail = await inTenant(counted, tenantId, (trx) => readLoanDetail(trx, tenantId, loanId, { enterpriseId: null, transactionsMax: 20 }))
     expect(detail?.loan.state.installments).toHaveLength(36)
+    expect(detail?.transactions).toHaveLength(20)
+    expect(detail?.transactionsBefore).toBe(detail?.transactions[0]?.id)
     expect(queries).toBeLessThan(10)
     // Its speed is measured by `npm run bench -- cob` (loan_detail_p99_ms), never asserted here.
     const response = await t.app.inject({ url: `/v1/loans/${loanId}`, headers: auth(operator) })
     expect(response.statusCode).toBe(200)
+    type Page = { transactions: { id: string; transferIds: string[] }[]; postings: { id: string }[]; transactionsBefore: string | null }
+    const whole = response.json() as Page
+    expect(whole.transactionsBefore).toBeNull() // fewer than the detail's 100
+    const newest = await t.app.inject({ url: `/v1/loans/${loanId}/transactions?limit=10`, headers: auth(operator) })
+    const first = newest.json() as Page
+    expect(first.transactions.map((tx) => tx.id)).toEqual(whole.transactions.slice(-10).map((tx) => tx.id))
+
+    // Older transactions page through GET /v1/loans/:id/transactions until the cursor is null: every transaction
+    // exactly once, newest page first, each page oldest first, with exactly its transfers as postings.
+    const seen: string[] = []
+    let page = first
+    for (;;) {
+      expect(page.transactions.map((tx) => tx.id)).toEqual([...page.transactions.map((tx) => tx.id)].sort())
+      expect(new Set(page.postings.map((p) => p.id))).toEqual(new Set(page.transactions.flatMap((tx) => tx.transferIds)))
+      seen.unshift(...page.transactions.map((tx) => tx.id))
+      if (page.transactionsBefore === null) break
+      const next = await t.app.inject({ url: `/v1/loans/${loanId}/transactions?before=${page.transactionsBefore}&limit=10`, headers: auth(operator) })
+      expect(next.statusCode).toBe(200)
+      page = next.json()
+    }
+    const all = await inTenant(t.database.db, tenantId, (trx) => sql<{ id: string }>`select id from loan_transactions where loan_id = ${loanId} order by id`.execute(trx))
+    expect(all.rows.length).toBeGreaterThan(60)
+    expect(seen).toEqual(all.rows.map((row) => row.id))
+    const unknown = await t.app.inject({ url: `/v1/loans/${uuidv7Source.next()}/transactions`, headers: auth(operator) })
+    expect(unknown.statusCode).toBe(404)
     await reconcile()
   })
 })

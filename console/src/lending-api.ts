@@ -118,7 +118,8 @@ export type Installment = { n: number; startOn: string; dueOn: string; dueMinor:
 export type LoanTransaction = { id: string; kind: string; valueDate: string; amountMinor: string; currency: string; allocation: Record<string, unknown>; transferIds: string[]; createdAt: string }
 export type Posting = { id: string; debitAccountId: string; creditAccountId: string; amountMinor: string; code: number; valueDate: string; postedAt: string; journalIndex: string }
 export type LedgerAccount = { id: string; code: number; debitsPostedMinor: string; creditsPostedMinor: string }
-export type LoanDetail = { loan: Loan; productName: string; schedule: Installment[]; transactions: LoanTransaction[]; postings: Posting[]; accounts: LedgerAccount[] }
+export type LoanDetail = { loan: Loan; productName: string; schedule: Installment[]; transactions: LoanTransaction[]; postings: Posting[]; accounts: LedgerAccount[]; transactionsBefore: string | null }
+export type LoanTransactionsPage = { transactions: LoanTransaction[]; postings: Posting[]; transactionsBefore: string | null }
 export type Product = { id: string; name: string; currency: string; principalMinMinor: string; principalMaxMinor: string; installmentsMin: number; installmentsMax: number; annualRateCapPct: string; upfrontFeePct: string }
 export type Payout = { id: string; loanId: string; amountMinor: string; currency: string; status: string; attempts: number; lastError: string | null }
 export type CreditLine = {
@@ -185,6 +186,7 @@ export const lendingApi = {
   loans: (params: { status?: string | undefined; enterpriseId?: string | undefined; after?: string | undefined; limit?: number }, signal?: AbortSignal) =>
     request<Page<LoanListItem>>('GET', `/v1/loans?${query({ limit: 20, ...params })}`, { signal }),
   loan: (loanId: string, signal?: AbortSignal) => request<LoanDetail>('GET', `/v1/loans/${id(loanId)}`, { signal }),
+  loanTransactions: (loanId: string, before: string) => request<LoanTransactionsPage>('GET', `/v1/loans/${id(loanId)}/transactions?${query({ before })}`),
   repay: (loanId: string, amountMinor: string, idempotencyKey: string) =>
     request<{ loan: Loan; transaction: LoanTransaction }>('POST', `/v1/loans/${id(loanId)}/repayments`, { body: { amountMinor }, idempotencyKey }),
   payoff: (loanId: string, on: string | undefined, signal?: AbortSignal) =>

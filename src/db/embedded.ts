@@ -362,6 +362,12 @@ async function initCluster(binaries: Binaries, pgDir: string, password: string, 
   }
 }
 
+/** A quarter of the machine's memory for PostgreSQL's buffer cache, between 128 MB and 2 GB. */
+export function sharedBuffersFor(totalBytes: number): string {
+  const mb = Math.floor(totalBytes / 4 / 1024 / 1024)
+  return `${Math.min(2048, Math.max(128, mb))}MB`
+}
+
 function startServer(binaries: Binaries, pgDir: string, port: number, osUser: OsUser, logFile: string, fsync: boolean): ChildProcess {
   const out = fs.openSync(logFile, 'a')
   if (osUser !== undefined) fs.fchownSync(out, osUser.uid, osUser.gid)
@@ -369,11 +375,17 @@ function startServer(binaries: Binaries, pgDir: string, port: number, osUser: Os
     ['listen_addresses', '127.0.0.1'],
     ['unix_socket_directories', ''],
     ['max_connections', '200'],
-    ['shared_buffers', '256MB'],
+    ['shared_buffers', sharedBuffersFor(os.totalmem())],
     ['fsync', fsync ? 'on' : 'off'],
     ['full_page_writes', fsync ? 'on' : 'off'],
     // Durable commits stay on; group commit (commit_delay) is how batches go fast.
     ['synchronous_commit', 'on'],
+    // Checkpoints far enough apart that a close-of-business day (every loan row and many installment rows
+    // rewritten) is not cut by forced checkpoints, each of which makes the next write of every page log its
+    // full image. The WAL kept between checkpoints is bounded by max_wal_size; crash recovery replays at most that.
+    ['max_wal_size', '8GB'],
+    ['min_wal_size', '1GB'],
+    ['checkpoint_timeout', '15min'],
   ]
   const child = spawn(binaries.postgres, ['-D', pgDir, '-p', String(port), ...settings.flatMap(([name, value]) => ['-c', `${name}=${value}`])], {
     // Own process group: a Ctrl-C in the terminal reaches Puhui, which then stops the server in order.

@@ -61,7 +61,7 @@ export {
 export type { GlCode, LoanListItem, LoanProduct, LoanRecord, LoanTransaction, LoanTransactionKind, ScheduleTemplate } from './loan-db.ts'
 export {
   closeLoanDayForLoan, createProduct, disburseLoan, measureRecognisedInterestOf, measureSubledgerBalances, originateLoan, postingCodes,
-  prepayLoan, quoteLoanPayoff, readLoanDetail, recordLoanRecovery, refundOverpayment, repayLoan, rescheduleLoan, waiveLoanCharges, writeOffLoanBalance,
+  prepayLoan, quoteLoanPayoff, readLoanDetail, readLoanTransactions, recordLoanRecovery, refundOverpayment, repayLoan, rescheduleLoan, waiveLoanCharges, writeOffLoanBalance,
 } from './loan-service.ts'
 export type {
   CloseLoanDay, CreateProductResult, Event as LoanEventResult, LoanAccountBalance, LoanDetail, LoanPosting, LoanPayoffQuote, OriginationInput, Origination,

@@ -567,10 +567,11 @@ export function toLoanTransaction(row: TransactionRow): LoanTransaction {
   return { id: row.id, loanId: row.loan_id, kind: row.kind, valueDate: row.value_date, amountMinor: row.amount_minor, currency: row.currency, allocation: row.allocation, transferIds: row.transfer_ids, createdAt: row.created_at }
 }
 
-/** The loan's events, oldest first (at most `limit`, the newest ones). */
-export async function listLoanTransactions(trx: Tx, tenantId: string, loanId: string, limit: number): Promise<LoanTransaction[]> {
+/** The loan's events, oldest first (at most `limit`, the newest ones; with `before`, the newest older than that event). */
+export async function listLoanTransactions(trx: Tx, tenantId: string, loanId: string, limit: number, before: string | null = null): Promise<LoanTransaction[]> {
+  const older = before === null ? sql`` : sql` and id < ${before}`
   const rows = await sql<TransactionRow>`
-    select * from (select * from loan_transactions where tenant_id = ${tenantId} and loan_id = ${loanId} order by id desc limit ${limit}) t order by id`.execute(trx)
+    select * from (select * from loan_transactions where tenant_id = ${tenantId} and loan_id = ${loanId}${older} order by id desc limit ${limit}) t order by id`.execute(trx)
   return rows.rows.map(toLoanTransaction)
 }
 

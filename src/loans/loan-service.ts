@@ -787,23 +787,51 @@ export type LoanDetail = {
   readonly loan: LoanRecord
   readonly productName: string
   readonly transactions: readonly LoanTransaction[]
-  /** The ledger transfers of the listed transactions (the newest `postingsMax`), in journal order. */
+  /** The ledger transfers of the listed transactions, in journal order. */
   readonly postings: readonly LoanPosting[]
   /** The loan's own accounts (1201, 2201). */
   readonly accounts: readonly LoanAccountBalance[]
+  /** Cursor for the next older page of transactions (`readLoanTransactions`), null when these are the oldest. */
+  readonly transactionsBefore: string | null
 }
 
-/** Loan detail in six queries (loan, installments, transactions, their transfers, the loan's accounts, the product's name). */
-export async function readLoanDetail(trx: Tx, tenantId: string, loanId: string, options: { enterpriseId: string | null; transactionsMax: number; postingsMax: number }): Promise<LoanDetail | undefined> {
+export type LoanTransactionsPage = {
+  readonly transactions: readonly LoanTransaction[]
+  readonly postings: readonly LoanPosting[]
+  readonly transactionsBefore: string | null
+}
+
+/**
+ * A page of the loan's transactions, newest first by page (each page oldest first), with their ledger
+ * postings: `limit` transactions older than `before` (the newest when null). Two queries.
+ */
+async function readTransactionsPage(trx: Tx, tenantId: string, loanId: string, limit: number, before: string | null): Promise<LoanTransactionsPage> {
+  const fetched = await listLoanTransactions(trx, tenantId, loanId, limit + 1, before)
+  const transactions = fetched.length > limit ? fetched.slice(1) : fetched
+  const transferIds = transactions.flatMap((t) => t.transferIds)
+  const transfers = transferIds.length === 0 ? [] : (await sql<PostingRow>`
+    select id, debit_account_id, credit_account_id, amount, code, value_date, posted_at, journal_index from ledger_transfers
+    where tenant_id = ${tenantId} and id = any(${`{${transferIds.join(',')}}`}::uuid[]) order by journal_index`.execute(trx)).rows
+  return {
+    transactions,
+    postings: transfers.map((row) => ({
+      id: row.id, debitAccountId: row.debit_account_id, creditAccountId: row.credit_account_id, amountMinor: row.amount, code: row.code,
+      valueDate: row.value_date, postedAt: row.posted_at, journalIndex: row.journal_index,
+    })),
+    transactionsBefore: fetched.length > limit ? (transactions[0]?.id ?? null) : null,
+  }
+}
+
+/**
+ * Loan detail: the loan with its schedule, the newest `transactionsMax` transactions with their postings (older
+ * ones page through `readLoanTransactions`), the loan's accounts and the product's name — six queries
+ * whatever the loan's age (a loan closed daily for years has thousands of transactions).
+ */
+export async function readLoanDetail(trx: Tx, tenantId: string, loanId: string, options: { enterpriseId: string | null; transactionsMax: number }): Promise<LoanDetail | undefined> {
   const loan = await loadLoan(trx, tenantId, loanId, { forUpdate: false, enterpriseId: options.enterpriseId })
   if (loan === undefined) return undefined
-  const transactions = await listLoanTransactions(trx, tenantId, loanId, options.transactionsMax)
-  const transferIds = transactions.flatMap((t) => t.transferIds)
-  const [transfers, accounts, product] = await Promise.all([
-    sql<PostingRow>`
-      select * from (select id, debit_account_id, credit_account_id, amount, code, value_date, posted_at, journal_index from ledger_transfers
-        where tenant_id = ${tenantId} and id = any(${`{${transferIds.join(',')}}`}::uuid[]) order by journal_index desc limit ${options.postingsMax}) t
-      order by journal_index`.execute(trx),
+  const [page, accounts, product] = await Promise.all([
+    readTransactionsPage(trx, tenantId, loanId, options.transactionsMax, null),
     sql<{ id: string; code: number; debits_posted: bigint; credits_posted: bigint }>`
       select id, code, debits_posted, credits_posted from ledger_accounts where tenant_id = ${tenantId} and id in (${loan.principalAccountId}, ${loan.walletAccountId}) order by code`.execute(trx),
     sql<{ name: string }>`select name from loan_products where tenant_id = ${tenantId} and id = ${loan.productId}`.execute(trx),
@@ -811,11 +839,15 @@ export async function readLoanDetail(trx: Tx, tenantId: string, loanId: string, 
   return {
     loan,
     productName: product.rows[0]?.name ?? '',
-    transactions,
-    postings: transfers.rows.map((row) => ({
-      id: row.id, debitAccountId: row.debit_account_id, creditAccountId: row.credit_account_id, amountMinor: row.amount, code: row.code,
-      valueDate: row.value_date, postedAt: row.posted_at, journalIndex: row.journal_index,
-    })),
+    ...page,
     accounts: accounts.rows.map((row) => ({ id: row.id, code: row.code, debitsPostedMinor: row.debits_posted, creditsPostedMinor: row.credits_posted })),
   }
+}
+
+/** A page of a loan's transactions older than `before` (see `readLoanDetail`); undefined when the loan is not visible. */
+export async function readLoanTransactions(trx: Tx, tenantId: string, loanId: string, options: { enterpriseId: string | null; limit: number; before: string | null }): Promise<LoanTransactionsPage | undefined> {
+  const scope = options.enterpriseId === null ? sql`` : sql` and enterprise_id = ${options.enterpriseId}`
+  const visible = await sql`select 1 from loans where tenant_id = ${tenantId} and id = ${loanId}${scope}`.execute(trx)
+  if (visible.rows.length === 0) return undefined
+  return readTransactionsPage(trx, tenantId, loanId, options.limit, options.before)
 }

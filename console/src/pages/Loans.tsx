@@ -3,9 +3,9 @@
 // state, servicing transactions and the ledger postings. `LoanView` is shared with the borrower portal,
 // which adds a repay button to the plan.
 import { useState, type ReactNode } from 'react'
-import type { Role } from '../api.ts'
+import { asApiError, type ApiError, type Role } from '../api.ts'
 import { useI18n } from '../i18n.ts'
-import { formatMinor, lendingApi, sumComponents, type Installment, type LoanDetail } from '../lending-api.ts'
+import { formatMinor, lendingApi, sumComponents, type Installment, type LoanDetail, type LoanTransactionsPage } from '../lending-api.ts'
 import { enterprisePath } from '../nav.ts'
 import { ErrorNotice, Link, Loading, PageHeader, Pager, useCursorPages, useLoad } from '../ui.tsx'
 import { Facts, ScheduleTable, StatusBadge } from './lending/common.tsx'
@@ -115,7 +115,20 @@ export function LoanPage(props: { id: string; businessDate: string; role: Role; 
 /** A loan's terms, classification, plan, transactions and (for staff) ledger postings. */
 export function LoanView(props: { detail: LoanDetail; businessDate: string; showLedger: boolean; planAction?: (i: Installment) => ReactNode }) {
   const { t, lang, formatDate, formatDateTime } = useI18n()
-  const { loan, schedule, transactions, postings, accounts } = props.detail
+  const { loan, schedule, accounts } = props.detail
+  // Older transactions (and their postings), fetched a page at a time in front of the detail's newest ones.
+  const [older, setOlder] = useState<{ key: string; pages: LoanTransactionsPage[]; busy: boolean; error: ApiError | null }>({ key: loan.id, pages: [], busy: false, error: null })
+  const pages = older.key === loan.id ? older.pages : []
+  const transactions = [...pages.flatMap((p) => p.transactions), ...props.detail.transactions]
+  const postings = [...pages.flatMap((p) => p.postings), ...props.detail.postings]
+  const before = pages.length === 0 ? props.detail.transactionsBefore : (pages[0]?.transactionsBefore ?? null)
+  const loadOlder = (cursor: string) => {
+    setOlder({ key: loan.id, pages, busy: true, error: null })
+    lendingApi.loanTransactions(loan.id, cursor).then(
+      (page) => setOlder({ key: loan.id, pages: [page, ...pages], busy: false, error: null }),
+      (error: unknown) => setOlder({ key: loan.id, pages, busy: false, error: asApiError(error) }),
+    )
+  }
   const money = (minor: string | bigint) => formatMinor(String(minor), lang, loan.currency)
   const accountCode = new Map(accounts.map((a) => [a.id, a.code]))
   const accountLabel = (id: string) => {
@@ -152,6 +165,12 @@ export function LoanView(props: { detail: LoanDetail; businessDate: string; show
       </div>
       <div className="card">
         <h2>{t('loan.transactions')}</h2>
+        {before !== null && (
+          <p>
+            <button type="button" className="button" data-testid="older-transactions" disabled={older.busy} onClick={() => loadOlder(before)}>{t('loan.olderTransactions')}</button>
+          </p>
+        )}
+        {older.error !== null && <ErrorNotice error={older.error} />}
         {transactions.length === 0 ? (
           <p className="muted">{t('loan.noTransactions')}</p>
         ) : (

@@ -15,9 +15,9 @@ import { inTenant, type Tx } from '../../db/database.ts'
 import {
   addComponents, components, createProduct, defaultAllocationOrder, defaultDelinquencyRules, defaultPenaltyRules,
   defaultProvisionRatesPct, defaultTierThresholds, delinquencyBuckets, disburseLoan, findProduct, installmentOrders, listLoans, listProducts, loanStatuses,
-  measureInstallmentOutstanding, originateLoan, prepayLoan, rescheduleLoan, penaltyRulesToJson, provisionRatesToJson, quoteLoanPayoff, readLoanDetail, recordLoanRecovery,
+  measureInstallmentOutstanding, originateLoan, prepayLoan, rescheduleLoan, penaltyRulesToJson, provisionRatesToJson, quoteLoanPayoff, readLoanDetail, readLoanTransactions, recordLoanRecovery,
   refundOverpayment, repayLoan, tiers, waiveLoanCharges, writeOffLoanBalance, zeroComponents, type ComponentsMinor, type LoanProduct,
-  type LoanRecord, type LoanTransaction, type ProductInput, type ServicingContext,
+  type LoanPosting, type LoanRecord, type LoanTransaction, type ProductInput, type ServicingContext,
 } from '../../loans/index.ts'
 import type { App, AppDeps } from '../app.ts'
 import { principalOf, staffRoles } from '../authenticate.ts'
@@ -197,6 +197,14 @@ function loanView(loan: LoanRecord): Static<typeof LoanSchema> {
     principalAccountId: loan.principalAccountId, walletAccountId: loan.walletAccountId, version: loan.version, createdAt: loan.createdAt.toISOString(), updatedAt: loan.updatedAt.toISOString(),
   }
 }
+
+/** Transactions in a loan's detail; older ones page through GET /v1/loans/:id/transactions. */
+const loanDetailTransactionsMax = 100
+
+const postingView = (t: LoanPosting) => ({
+  id: t.id, debitAccountId: t.debitAccountId, creditAccountId: t.creditAccountId, amountMinor: t.amountMinor.toString(), code: t.code, valueDate: t.valueDate,
+  postedAt: t.postedAt.toISOString(), journalIndex: t.journalIndex.toString(),
+})
 
 const transactionView = (t: LoanTransaction) => ({ id: t.id, kind: t.kind, valueDate: t.valueDate, amountMinor: t.amountMinor.toString(), currency: t.currency, allocation: t.allocation, transferIds: [...t.transferIds], createdAt: t.createdAt.toISOString() })
 
@@ -401,17 +409,21 @@ export function registerLoanRoutes(app: App, deps: AppDeps): void {
       config: { access: { roles: loanReaders } },
       schema: {
         tags: ['loans'],
-        summary: 'A loan with its schedule (due, paid, waived, outstanding per component), transactions and ledger postings',
+        summary: 'A loan with its schedule (due, paid, waived, outstanding per component), its newest transactions and their ledger postings',
+        description: `The newest ${loanDetailTransactionsMax} transactions (oldest first) with their postings; \`transactionsBefore\` is the cursor for older ones (\`GET /v1/loans/{id}/transactions?before=\`), null when there are none.`,
         params: IdParams,
         response: {
-          200: Type.Object({ loan: LoanSchema, productName: Type.String(), schedule: Type.Array(InstallmentSchema), transactions: Type.Array(TransactionSchema), postings: Type.Array(PostingSchema), accounts: Type.Array(AccountSchema) }),
+          200: Type.Object({
+            loan: LoanSchema, productName: Type.String(), schedule: Type.Array(InstallmentSchema), transactions: Type.Array(TransactionSchema), postings: Type.Array(PostingSchema),
+            accounts: Type.Array(AccountSchema), transactionsBefore: Type.Union([Uuid, Type.Null()]),
+          }),
           ...problemResponses,
         },
       },
     },
     async (request) => {
       const principal = principalOf(request)
-      const detail = await inTenant(deps.db, principal.tenantId, (trx) => readLoanDetail(trx, principal.tenantId, request.params.id, { enterpriseId: scopeOf(principal), transactionsMax: pageSizeMax, postingsMax: pageSizeMax }))
+      const detail = await inTenant(deps.db, principal.tenantId, (trx) => readLoanDetail(trx, principal.tenantId, request.params.id, { enterpriseId: scopeOf(principal), transactionsMax: loanDetailTransactionsMax }))
       if (detail === undefined) throw new Problem('not_found', 'no such loan')
       return {
         loan: loanView(detail.loan),
@@ -422,9 +434,36 @@ export function registerLoanRoutes(app: App, deps: AppDeps): void {
           lateFeeChargedOn: i.lateFeeChargedOn?.toString() ?? null, penaltyThroughOn: i.penaltyThroughOn?.toString() ?? null,
         })),
         transactions: detail.transactions.map(transactionView),
-        postings: detail.postings.map((t) => ({ id: t.id, debitAccountId: t.debitAccountId, creditAccountId: t.creditAccountId, amountMinor: t.amountMinor.toString(), code: t.code, valueDate: t.valueDate, postedAt: t.postedAt.toISOString(), journalIndex: t.journalIndex.toString() })),
+        postings: detail.postings.map(postingView),
         accounts: detail.accounts.map((a) => ({ id: a.id, code: a.code, debitsPostedMinor: a.debitsPostedMinor.toString(), creditsPostedMinor: a.creditsPostedMinor.toString() })),
+        transactionsBefore: detail.transactionsBefore,
       }
+    },
+  )
+
+  app.get(
+    '/v1/loans/:id/transactions',
+    {
+      config: { access: { roles: loanReaders } },
+      schema: {
+        tags: ['loans'],
+        summary: 'A page of the loan’s transactions with their ledger postings, older than `before` (the newest without it)',
+        description: 'Each page lists its transactions oldest first; `transactionsBefore` is the cursor of the next older page, null at the first transaction.',
+        params: IdParams,
+        querystring: Type.Object({ before: Type.Optional(Uuid), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: pageSizeMax, default: loanDetailTransactionsMax })) }, Strict),
+        response: {
+          200: Type.Object({ transactions: Type.Array(TransactionSchema), postings: Type.Array(PostingSchema), transactionsBefore: Type.Union([Uuid, Type.Null()]) }),
+          ...problemResponses,
+        },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request)
+      const page = await inTenant(deps.db, principal.tenantId, (trx) => readLoanTransactions(trx, principal.tenantId, request.params.id, {
+        enterpriseId: scopeOf(principal), limit: request.query.limit ?? loanDetailTransactionsMax, before: request.query.before ?? null,
+      }))
+      if (page === undefined) throw new Problem('not_found', 'no such loan')
+      return { transactions: page.transactions.map(transactionView), postings: page.postings.map(postingView), transactionsBefore: page.transactionsBefore }
     },
   )
 
