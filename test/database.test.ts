@@ -56,6 +56,14 @@ describe('row-level security', () => {
   })
 })
 
+describe('connection', () => {
+  it('reaches the embedded server over its Unix-domain socket (no TCP round trips), an external one as configured', async () => {
+    const address = (await sql<{ addr: string | null }>`select inet_server_addr()::text as addr`.execute(t.db)).rows[0]?.addr
+    if (process.env.DATABASE_URL === undefined) expect(address).toBeNull()
+    else expect(address).not.toBeNull()
+  })
+})
+
 describe('append-only audit log', () => {
   it('refuses UPDATE and DELETE from the application role', async () => {
     await inTenant(t.db, tenantA, (trx) => trx.insertInto('audit_log').values({ tenant_id: tenantA, id: uuidv7Source.next(), at: new Date(), actor_kind: 'system', actor_id: null, action: 'test', target_kind: null, target_id: null, purpose: null, request_id: null }).execute())

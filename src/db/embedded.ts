@@ -226,7 +226,10 @@ export async function openEmbeddedServer(options: EmbeddedOptions): Promise<Embe
   const clientsDir = path.join(dataDir, 'pg.clients')
   fs.mkdirSync(clientsDir, { recursive: true })
   const password = readOrCreatePassword(dataDir)
-  const urlFor = (port: number) => `postgres://${superuser}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
+  const socketDir = socketDirOf(dataDir)
+  const urlFor = (port: number) => socketDir === null
+    ? `postgres://${superuser}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
+    : `postgres://${superuser}:${encodeURIComponent(password)}@localhost:${port}/postgres?host=${encodeURIComponent(socketDir)}`
   const deadline = Date.now() + startTimeoutMs
 
   for (;;) {
@@ -267,6 +270,18 @@ function readOrCreatePassword(dataDir: string): string {
   }
 }
 
+/**
+ * The directory of the server's Unix-domain socket (inside the data directory), or null where a socket path
+ * there would exceed the platform's limit (about 107 bytes) or there are no Unix sockets. Puhui connects
+ * through it: a round trip over a Unix socket costs the kernel less than one over TCP loopback, and every
+ * query is a round trip. The server also listens on 127.0.0.1 (for psql, and for other tools).
+ */
+export function socketDirOf(dataDir: string): string | null {
+  if (process.platform === 'win32') return null
+  const dir = path.join(path.resolve(dataDir), 'run')
+  return Buffer.byteLength(path.join(dir, '.s.PGSQL.65535')) <= 103 ? dir : null
+}
+
 /** Called while holding the lock: adopt a healthy orphaned server, or (re)start one. Returns its port. */
 async function startOrAdopt(options: EmbeddedOptions, password: string, urlFor: (port: number) => string): Promise<number> {
   const { dataDir, log } = options
@@ -289,6 +304,8 @@ async function startOrAdopt(options: EmbeddedOptions, password: string, urlFor: 
     if (!isProcessAlive(leftover.pid) || !isPostgresProcess(leftover.pid)) fs.rmSync(path.join(pgDir, 'postmaster.pid'), { force: true })
   }
   const binaries = await loadBinaries()
+  const socketDir = socketDirOf(dataDir)
+  if (socketDir !== null) fs.mkdirSync(socketDir, { recursive: true, mode: 0o700 })
   if (osUser !== undefined) {
     chownRecursive(dataDir, osUser)
     checkTraversable(dataDir, osUser, true)
@@ -300,7 +317,7 @@ async function startOrAdopt(options: EmbeddedOptions, password: string, urlFor: 
   for (let attempt = 1; ; attempt++) {
     const port = await freePort()
     const logOffset = fileSize(logFile)
-    const child = startServer(binaries, pgDir, port, osUser, logFile, options.fsync ?? true)
+    const child = startServer(binaries, pgDir, port, osUser, logFile, options.fsync ?? true, socketDir)
     if (await waitUntilAccepting(urlFor(port), child)) {
       log.info({ port, dataDir }, 'embedded PostgreSQL started')
       return port
@@ -368,12 +385,13 @@ export function sharedBuffersFor(totalBytes: number): string {
   return `${Math.min(2048, Math.max(128, mb))}MB`
 }
 
-function startServer(binaries: Binaries, pgDir: string, port: number, osUser: OsUser, logFile: string, fsync: boolean): ChildProcess {
+function startServer(binaries: Binaries, pgDir: string, port: number, osUser: OsUser, logFile: string, fsync: boolean, socketDir: string | null): ChildProcess {
   const out = fs.openSync(logFile, 'a')
   if (osUser !== undefined) fs.fchownSync(out, osUser.uid, osUser.gid)
   const settings = [
     ['listen_addresses', '127.0.0.1'],
-    ['unix_socket_directories', ''],
+    ['unix_socket_directories', socketDir ?? ''],
+    ['unix_socket_permissions', '0700'],
     ['max_connections', '200'],
     ['shared_buffers', sharedBuffersFor(os.totalmem())],
     ['fsync', fsync ? 'on' : 'off'],
