@@ -286,11 +286,16 @@ async function loadFeatureRecords(trx: Tx, enterpriseId: string, usable: readonl
   return rows.rows.map((row) => ({ source: row.source, occurredOn: row.occurred_on, fields: row.fields }))
 }
 
-async function consentedSources(trx: Tx, enterpriseId: string, purpose: Purpose, at: Date): Promise<Source[]> {
+/** The items (sources, `owners`) of the enterprise's active consents for a purpose. */
+async function consentedItems(trx: Tx, enterpriseId: string, purpose: Purpose, at: Date): Promise<Set<string>> {
   const rows = await sql<{ item: string }>`
     select distinct unnest(scope) as item from consents
     where enterprise_id = ${enterpriseId} and purpose = ${purpose} and revoked_at is null and granted_at <= ${at} and expires_at > ${at}`.execute(trx)
-  const items = new Set(rows.rows.map((row) => row.item))
+  return new Set(rows.rows.map((row) => row.item))
+}
+
+async function consentedSources(trx: Tx, enterpriseId: string, purpose: Purpose, at: Date): Promise<Source[]> {
+  const items = await consentedItems(trx, enterpriseId, purpose, at)
   return sources.filter((source) => items.has(source))
 }
 
@@ -301,14 +306,16 @@ async function consentedSources(trx: Tx, enterpriseId: string, purpose: Purpose,
  */
 /** The feature report without side effects (shared by reads, which audit, and snapshots, which store). */
 async function buildFeatureReport(trx: Tx, now: Date, input: { enterpriseId: string; purpose: Purpose; asOf: string; knownBy: Date }): Promise<FeatureReport> {
-  const usable = await consentedSources(trx, input.enterpriseId, input.purpose, now)
+  // One read of the consents for the purpose: the sources it opens, and whether it covers `owners`.
+  const consented = await consentedItems(trx, input.enterpriseId, input.purpose, now)
+  const usable = sources.filter((source) => consented.has(source))
   const asOfDate = Temporal.PlainDate.from(input.asOf)
   const records = await loadFeatureRecords(trx, input.enterpriseId, usable, input.asOf, input.knownBy)
   const features = computeFeatures(records, asOfDate)
   const flags = runCrossChecks(features, records, asOfDate)
   const related = []
   // Relationships come from personal data: only with the enterprise's consent to `owners` for the purpose.
-  const mayLink = await hasActiveConsent(trx, input.enterpriseId, 'owners', input.purpose, now)
+  const mayLink = consented.has('owners')
   for (const relation of mayLink ? await findRelatedEnterprises(trx, input.enterpriseId) : []) {
     const theirSources = (await consentedSources(trx, relation.enterpriseId, input.purpose, now)).filter((source) => source === 'payment_flows')
     if (theirSources.length === 0) continue // no consent from the related enterprise: its data stays unread

@@ -79,10 +79,19 @@ export async function listStrategies(trx: Tx, tenantId: string, filter: { name: 
   return rows.rows.map(toStored)
 }
 
-export async function findActiveStrategy(trx: Tx, tenantId: string, name: string): Promise<StoredStrategy | undefined> {
-  const rows = await sql<StrategyRow>`select ${columns} from strategies where tenant_id = ${tenantId} and name = ${name} and status = 'active'`.execute(trx)
-  const row = rows.rows[0]
-  return row === undefined ? undefined : toStored(row)
+/**
+ * The active version of a name, compiled: its id, name and version are read every time (activation changes
+ * them), its document only when the compiled cache does not hold that version (a version's document never
+ * changes). The hot path of every application.
+ */
+export async function findActiveCompiledStrategy(trx: Tx, tenantId: string, name: string): Promise<{ id: string; name: string; version: number; compiled: CompiledStrategy } | undefined> {
+  const row = (await sql<{ id: string; version: number }>`select id, version from strategies where tenant_id = ${tenantId} and name = ${name} and status = 'active'`.execute(trx)).rows[0]
+  if (row === undefined) return undefined
+  const cached = compiledCache.get(`${tenantId}:${row.id}`)
+  if (cached !== undefined) return { id: row.id, name, version: row.version, compiled: cached }
+  const stored = await findStrategy(trx, tenantId, row.id)
+  if (stored === undefined) return undefined
+  return { id: stored.id, name: stored.name, version: stored.version, compiled: compileStoredStrategy(tenantId, stored) }
 }
 
 export type StrategyTransition =

@@ -30,9 +30,9 @@ import { formatMajor, type Currency } from '../core/money.ts'
 import { interestMinor, RateDecimal } from '../core/rate.ts'
 import { computeEnterpriseFeatures, type CreditDeps } from '../credit/index.ts'
 import type { Tx } from '../db/database.ts'
-import { compileStoredStrategy, convertMajorToMinor, convertMinorToMajor, decide, findActiveStrategy, type Decision, type DecisionReason } from '../decisions/index.ts'
+import { convertMajorToMinor, convertMinorToMajor, decide, findActiveCompiledStrategy, type Decision, type DecisionReason } from '../decisions/index.ts'
 import { buildSchedule, findProduct, measureApr, parseScheduleSpec, scheduleToJson, type LoanProduct, type ScheduleTemplate } from '../loans/index.ts'
-import { findChampion, listModels, scoreWithModel } from '../scoring/index.ts'
+import { scoreWith } from '../scoring/index.ts'
 
 /** An offer stands for three days. */
 export const offerValidityMs = 3 * 24 * 3_600_000
@@ -181,9 +181,9 @@ export async function applyForLoan(trx: Tx, deps: CreditDeps, input: ApplyInput)
       (select count(*)::int from consents c where c.enterprise_id = e.id and c.purpose = 'credit_assessment' and c.revoked_at is null and c.granted_at <= ${now} and c.expires_at > ${now}) as consents
     from enterprises e where e.id = ${input.enterpriseId}`.execute(trx)).rows[0]
   if (enterprise === undefined) return { status: 'enterprise_not_found', detail: 'no such enterprise' }
-  const stored = await findActiveStrategy(trx, input.tenantId, input.strategyName)
+  const stored = await findActiveCompiledStrategy(trx, input.tenantId, input.strategyName)
   if (stored === undefined) return { status: 'no_active_strategy', detail: `strategy ${input.strategyName} has no active version` }
-  const compiled = compileStoredStrategy(input.tenantId, stored)
+  const compiled = stored.compiled
   const definition = compiled.definition
   const businessDate = enterprise.business_date
 
@@ -192,11 +192,10 @@ export async function applyForLoan(trx: Tx, deps: CreditDeps, input: ApplyInput)
   let model: ApplicationView['model'] = null
   for (const m of definition.models) {
     // A document that pins a model version scores with that version; otherwise with the champion.
-    const champion = m.version === null ? await findChampion(trx, m.name) : (await listModels(trx)).find((s) => s.name === m.name && s.version === m.version && s.status !== 'retired')
-    if (champion === undefined) return { status: 'no_champion_model', detail: m.version === null ? `model ${m.name} has no champion` : `model ${m.name} version ${m.version} is not registered, or retired` }
-    const scored = await scoreWithModel(trx, deps, { tenantId: input.tenantId, id: champion.id, rows: [{ subject: input.enterpriseId, values: features.features }] })
-    if (scored.status !== 'ok') return { status: 'no_champion_model', detail: `model ${m.name}: ${scored.status}` }
-    values[m.output] = (scored.value[0] as { score: number }).score
+    const scored = await scoreWith(trx, deps, { tenantId: input.tenantId, model: { name: m.name, version: m.version }, rows: [{ subject: input.enterpriseId, values: features.features }] })
+    if (scored.status !== 'ok') return { status: 'no_champion_model', detail: m.version === null ? `model ${m.name} has no champion` : `model ${m.name} version ${m.version} is not registered, or retired` }
+    const champion = scored.value.model
+    values[m.output] = (scored.value.scores[0] as { score: number }).score
     model ??= { id: champion.id, name: champion.name, version: champion.version }
   }
   const exposure = await readLoanExposure(trx, input.enterpriseId)

@@ -121,13 +121,26 @@ export async function setModelStatus(trx: Tx, deps: RegistryDeps, input: { tenan
   return ok(toSummary({ ...row, status: input.status }))
 }
 
-/** Scores rows with a version and keeps each score (with its bins and an optional subject) for monitoring. */
-export async function scoreWithModel(
+/** A model version by id, or by name: its champion (`version` null) or a version that is not retired. */
+export type ModelSelector = { readonly id: string } | { readonly name: string; readonly version: number | null }
+
+async function findModelRowBy(trx: Tx, selector: ModelSelector): Promise<ModelRow | undefined> {
+  if ('id' in selector) return findModelRow(trx, selector.id)
+  const which = selector.version === null ? sql`status = 'champion'` : sql`version = ${selector.version} and status <> 'retired'`
+  const rows = (await sql<Omit<ModelRow, 'artefact'>>`select ${rowColumns} from models where name = ${selector.name} and ${which}`.execute(trx)).rows
+  return (await withArtefacts(trx, rows))[0]
+}
+
+/**
+ * Scores rows with the selected version and keeps each score (with its bins and an optional subject) for
+ * monitoring: one query for the version (its artefact is cached by id), one insert for the scores.
+ */
+export async function scoreWith(
   trx: Tx,
   deps: RegistryDeps,
-  input: { tenantId: string; id: string; rows: readonly { subject?: string; values: Record<string, string | number | null> }[] },
-): Promise<Result<ScoreResult[], 'model_not_found' | 'model_retired'>> {
-  const row = await findModelRow(trx, input.id)
+  input: { tenantId: string; model: ModelSelector; rows: readonly { subject?: string; values: Record<string, string | number | null> }[] },
+): Promise<Result<{ model: ModelSummary; scores: ScoreResult[] }, 'model_not_found' | 'model_retired'>> {
+  const row = await findModelRowBy(trx, input.model)
   if (row === undefined) return fail('model_not_found')
   if (row.status === 'retired') return fail('model_retired')
   const compiled = compiledOf(row)
@@ -139,7 +152,17 @@ export async function scoreWithModel(
       from unnest(${results.map(() => deps.ids.next())}::uuid[], ${results.map((r) => r.subject)}::text[], ${results.map((r) => r.result.score)}::float8[],
         ${results.map((r) => r.result.probability)}::float8[], ${results.map((r) => r.bins.join(','))}::text[]) as r(id, subject, score, probability, bins)`.execute(trx)
   }
-  return ok(results.map((r) => r.result))
+  return ok({ model: toSummary(row), scores: results.map((r) => r.result) })
+}
+
+/** Scores rows with a version by id (see `scoreWith`). */
+export async function scoreWithModel(
+  trx: Tx,
+  deps: RegistryDeps,
+  input: { tenantId: string; id: string; rows: readonly { subject?: string; values: Record<string, string | number | null> }[] },
+): Promise<Result<ScoreResult[], 'model_not_found' | 'model_retired'>> {
+  const scored = await scoreWith(trx, deps, { tenantId: input.tenantId, model: { id: input.id }, rows: input.rows })
+  return scored.status === 'ok' ? ok(scored.value.scores) : scored
 }
 
 /** Drift of a version's scores since `since` against its training distribution. */
