@@ -65,11 +65,31 @@ export function createKysely(url: string, poolMax: number): Kysely<DB> {
   })
 }
 
-/** Runs `fn` in one transaction scoped to `tenantId`: row-level security shows it that tenant only. */
+const uuidText = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * Runs `fn` in one transaction scoped to `tenantId`: row-level security shows it that tenant only.
+ *
+ * `BEGIN` and the tenant setting travel in one round trip (a simple-protocol query of two statements; the
+ * tenant id, checked to be a UUID, is the only value inlined), then `fn`'s queries, then `COMMIT`: every
+ * request pays one round trip less than Kysely's own transaction (BEGIN, then the setting). A COMMIT that
+ * PostgreSQL answers with ROLLBACK (the transaction had failed) throws, as Kysely's does.
+ */
 export async function inTenant<T>(db: Kysely<DB>, tenantId: string, fn: (trx: Tx) => Promise<T>): Promise<T> {
-  return db.transaction().execute(async (trx) => {
-    await sql`select set_config('puhui.tenant_id', ${tenantId}, true)`.execute(trx)
-    return fn(trx)
+  if (!uuidText.test(tenantId)) throw new Error(`tenant id is not a UUID: ${JSON.stringify(tenantId)}`)
+  return db.connection().execute(async (connection) => {
+    await connection.executeQuery(CompiledQuery.raw(`begin; select set_config('puhui.tenant_id', '${tenantId}', true)`))
+    let result: T
+    try {
+      // The connection is inside the transaction just begun: to `fn` it is the transaction.
+      result = await fn(connection as unknown as Tx)
+    } catch (error) {
+      await connection.executeQuery(CompiledQuery.raw('rollback')).catch(() => undefined)
+      throw error
+    }
+    const committed = await connection.executeQuery<{ command?: string }>(CompiledQuery.raw('commit'))
+    if (committed.rows[0]?.command === 'ROLLBACK') throw new Error('the transaction had failed and was rolled back at commit')
+    return result
   })
 }
 
