@@ -8,7 +8,7 @@
  */
 import { sql, type Kysely } from 'kysely'
 import { Temporal } from 'temporal-polyfill'
-import { findTenantIdBySlug, systemActor } from './access/index.ts'
+import { systemActor } from './access/index.ts'
 import type { Clock } from './core/clock.ts'
 import type { IdSource } from './core/ids.ts'
 import { inTenant } from './db/database.ts'
@@ -29,13 +29,9 @@ export type JobDeps = { readonly db: Kysely<DB>; readonly clock: Clock; readonly
 
 /** Every tenant's id (the directory function is the one cross-tenant read the application role may make). */
 export async function allTenantIds(db: Kysely<DB>): Promise<string[]> {
-  const slugs = (await sql<{ slug: string }>`select puhui_tenant_slugs as slug from puhui_tenant_slugs()`.execute(db)).rows.map((row) => row.slug)
-  const ids: string[] = []
-  for (const slug of slugs) {
-    const id = await findTenantIdBySlug(db, slug)
-    if (id !== undefined) ids.push(id)
-  }
-  return ids
+  // The two directory functions in one query: slugs, each resolved to its id (in slug order).
+  const rows = await sql<{ id: string | null }>`select puhui_tenant_by_slug(s.slug) as id from puhui_tenant_slugs() as s (slug)`.execute(db)
+  return rows.rows.flatMap((row) => (row.id === null ? [] : [row.id]))
 }
 
 /** Reconciles every tenant's unsettled payouts; returns the reports of tenants where something was examined. */

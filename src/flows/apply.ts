@@ -290,21 +290,33 @@ export const offerColumns = sql.raw(`id, application_id, limit_minor::text as li
 
 /** An application with its decision, trace and offer; `enterpriseId` scopes a borrower to its own. */
 export async function readApplication(trx: Tx, id: string, scope: { enterpriseId: string | null }): Promise<{ application: ApplicationView; offer: OfferView | null } | undefined> {
+  const read = (await readApplications(trx, [id])).get(id)
+  if (read === undefined || (scope.enterpriseId !== null && scope.enterpriseId !== read.application.enterpriseId)) return undefined
+  return read
+}
+
+/** Applications by id with their offers, in two queries whatever their number (absent ids are absent). */
+export async function readApplications(trx: Tx, ids: readonly string[]): Promise<Map<string, { application: ApplicationView; offer: OfferView | null }>> {
+  const found = new Map<string, { application: ApplicationView; offer: OfferView | null }>()
+  if (ids.length === 0) return found
   const rows = await sql<ApplicationRow>`
     select id, enterprise_id, product_id, amount_minor::text as amount_minor, currency, term_months, business_date::text as business_date, status, decision, strategy_id,
       strategy_name, strategy_version, model_id, model_name, model_version, inputs, created_at, kind, credit_line_id
-    from applications where id = ${id}`.execute(trx)
-  const row = rows.rows[0]
-  if (row === undefined || (scope.enterpriseId !== null && scope.enterpriseId !== row.enterprise_id)) return undefined
-  const offers = await sql<OfferRow>`select ${offerColumns} from offers where application_id = ${id}`.execute(trx)
-  const offerRow = offers.rows[0]
-  return {
-    application: {
-      id: row.id, enterpriseId: row.enterprise_id, productId: row.product_id, amountMinor: BigInt(row.amount_minor), currency: row.currency, termMonths: row.term_months,
-      businessDate: row.business_date, status: row.status, decision: row.decision, strategy: { id: row.strategy_id, name: row.strategy_name, version: row.strategy_version },
-      model: row.model_id === null ? null : { id: row.model_id, name: row.model_name ?? '', version: row.model_version ?? 0 }, inputs: row.inputs, createdAt: row.created_at,
-      kind: row.kind, creditLineId: row.credit_line_id,
-    },
-    offer: offerRow === undefined ? null : toOfferView(offerRow),
+    from applications where id = any(${[...ids]}::uuid[])`.execute(trx)
+  if (rows.rows.length === 0) return found
+  const offers = await sql<OfferRow>`select ${offerColumns} from offers where application_id = any(${rows.rows.map((row) => row.id)}::uuid[])`.execute(trx)
+  const offerOf = new Map(offers.rows.map((row) => [row.application_id, row]))
+  for (const row of rows.rows) {
+    const offerRow = offerOf.get(row.id)
+    found.set(row.id, {
+      application: {
+        id: row.id, enterpriseId: row.enterprise_id, productId: row.product_id, amountMinor: BigInt(row.amount_minor), currency: row.currency, termMonths: row.term_months,
+        businessDate: row.business_date, status: row.status, decision: row.decision, strategy: { id: row.strategy_id, name: row.strategy_name, version: row.strategy_version },
+        model: row.model_id === null ? null : { id: row.model_id, name: row.model_name ?? '', version: row.model_version ?? 0 }, inputs: row.inputs, createdAt: row.created_at,
+        kind: row.kind, creditLineId: row.credit_line_id,
+      },
+      offer: offerRow === undefined ? null : toOfferView(offerRow),
+    })
   }
+  return found
 }

@@ -20,7 +20,7 @@ import { RateDecimal } from '../core/rate.ts'
 import type { Tx } from '../db/database.ts'
 import { convertMajorToMinor, findStrategy, type BacktestRow } from '../decisions/index.ts'
 import { findProduct } from '../loans/index.ts'
-import { actorLabel, insertOffer, offerValidityMs, priceOffer, readApplication, type ApplicationKind, type ApplicationView, type OfferView } from './apply.ts'
+import { actorLabel, insertOffer, offerValidityMs, priceOffer, readApplication, readApplications, type ApplicationKind, type ApplicationView, type OfferView } from './apply.ts'
 import { openCreditLine, type CreditLineView } from './credit-line.ts'
 
 export type ReviewDecision = 'approve' | 'decline'
@@ -67,12 +67,16 @@ export async function listApplications(trx: Tx, filter: ApplicationFilter): Prom
       and (${filter.cursor}::uuid is null or a.id < ${filter.cursor}::uuid)
     order by a.id desc limit ${filter.limit + 1}`.execute(trx)
   const page = rows.rows.slice(0, filter.limit)
-  const items: ApplicationListItem[] = []
-  for (const { id } of page) {
-    const read = await readApplication(trx, id, { enterpriseId: null })
+  // The page in three queries (applications, their offers, their reviews), not three per application.
+  const ids = page.map((row) => row.id)
+  const reads = await readApplications(trx, ids)
+  const reviews = await sql<ReviewRow>`select ${reviewColumns} from application_reviews where application_id = any(${ids}::uuid[])`.execute(trx)
+  const reviewOf = new Map(reviews.rows.map((row) => [row.application_id, toReview(row)]))
+  const items: ApplicationListItem[] = ids.map((id) => {
+    const read = reads.get(id)
     assert(read !== undefined)
-    items.push({ ...read, review: await readReview(trx, id) })
-  }
+    return { ...read, review: reviewOf.get(id) ?? null }
+  })
   return { items, nextCursor: rows.rows.length > filter.limit ? (page.at(-1)?.id ?? null) : null }
 }
 

@@ -6,8 +6,13 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import { sql } from 'kysely'
 import type { Browser, Page } from 'playwright-core'
+import { Temporal } from 'temporal-polyfill'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { uuidv7Source } from '../../src/core/ids.ts'
+import { inTenant } from '../../src/db/database.ts'
+import { closeLoanDayForLoan } from '../../src/loans/index.ts'
 import { createTestApp, type TestApp } from '../support/app.ts'
 import { consoleDir, declareBrowserRequirement, hasBrowser, launchChromium, openSignedIn, requireConsoleBuild, screenshotDir } from '../support/browser.ts'
 import { createProduct, okApi } from './lending.ts'
@@ -22,6 +27,10 @@ describe.skipIf(!hasBrowser)('loan servicing console (end to end)', { timeout: 6
   let baseUrl: string
   let loanId: string
   let admin: string
+  let tenantId: string
+  let product: string
+  let shop: string
+  let businessDate: string
   const shot = (page: Page, name: string) => page.screenshot({ path: path.join(screenshotDir, `console-${name}.png`), fullPage: true })
   async function open(email: string): Promise<Page> {
     const page = await openSignedIn(browser, baseUrl, { tenant: 'servicing', email, password })
@@ -33,15 +42,15 @@ describe.skipIf(!hasBrowser)('loan servicing console (end to end)', { timeout: 6
   beforeAll(async () => {
     requireConsoleBuild()
     t = await createTestApp({ consoleDir })
-    const tenantId = await t.createTenant('servicing')
+    tenantId = await t.createTenant('servicing')
     admin = await t.createKey(tenantId, 'admin')
-    const shop = await t.createEnterprise(tenantId, 'Shop Ltd')
+    shop = await t.createEnterprise(tenantId, 'Shop Ltd')
     await t.createUser(tenantId, 'operator@servicing.test', 'operator', password)
     await t.createUser(tenantId, 'analyst@servicing.test', 'risk_analyst', password)
     await t.createUser(tenantId, 'admin@servicing.test', 'admin', password)
-    const product = await createProduct(t, admin)
+    product = await createProduct(t, admin)
     const me = await okApi(t, 'GET', '/v1/me', admin)
-    const businessDate = (me.tenant as { businessDate: string }).businessDate
+    businessDate = (me.tenant as { businessDate: string }).businessDate
     const loan = await okApi(t, 'POST', '/v1/loans', admin, { productId: product, enterpriseId: shop, annualRatePct: '12', installments: 6, disbursedOn: businessDate, principal: '60000.00' })
     loanId = loan.id as string
     await okApi(t, 'POST', `/v1/loans/${loanId}/disburse`, admin, {})
@@ -87,6 +96,27 @@ describe.skipIf(!hasBrowser)('loan servicing console (end to end)', { timeout: 6
     const loan = (await okApi(t, 'GET', `/v1/loans/${loanId}`, admin)).loan as { tier: string }
     expect(loan.tier).toBe('special_mention')
     await shot(page, 'servicing-rescheduled')
+  })
+
+  it('a loan closed daily for 130 days shows its newest 100 transactions and the older ones on request', async () => {
+    const from = Temporal.PlainDate.from(businessDate).subtract({ days: 130 })
+    const long = (await okApi(t, 'POST', '/v1/loans', admin, { productId: product, enterpriseId: shop, annualRatePct: '12', installments: 12, disbursedOn: from.toString(), principal: '10000.00' })).id as string
+    await okApi(t, 'POST', `/v1/loans/${long}/disburse`, admin, {})
+    for (let day = from; Temporal.PlainDate.compare(day, Temporal.PlainDate.from(businessDate)) < 0; day = day.add({ days: 1 })) {
+      const closed = await inTenant(t.database.db, tenantId, (trx) => closeLoanDayForLoan(trx, { tenantId, ids: uuidv7Source, now: new Date() }, long, day))
+      expect(closed.status).toBe('ok')
+    }
+    const page = await openSignedIn(browser, baseUrl, { tenant: 'servicing', email: 'operator@servicing.test', password })
+    await page.goto(`${baseUrl}/loans/${long}`)
+    await page.getByTestId('loan-detail').waitFor()
+    const rows = page.locator('[data-testid="transactions"] tbody tr')
+    expect(await rows.count()).toBe(100)
+    await page.getByTestId('older-transactions').click()
+    await page.getByTestId('older-transactions').waitFor({ state: 'detached' })
+    const stored = await inTenant(t.database.db, tenantId, (trx) => sql<{ n: number }>`select count(*)::int as n from loan_transactions where loan_id = ${long}`.execute(trx))
+    expect(stored.rows[0]?.n).toBeGreaterThan(100)
+    expect(await rows.count()).toBe(stored.rows[0]?.n)
+    await shot(page, 'servicing-older-transactions')
   })
 
   it('an admin creates a loan product from the loans page; the server names what it refuses', async () => {
