@@ -4,7 +4,7 @@
  * gives a Kysely instance whose connections run as the `puhui_app` role (so row-level security and the
  * append-only grants apply). Driver type conversion lives here and nowhere else.
  */
-import { CompiledQuery, Kysely, PostgresDialect, sql, type Transaction } from 'kysely'
+import { CompiledQuery, Kysely, PostgresDialect, type Transaction } from 'kysely'
 import pg from 'pg'
 import type { Logger } from 'pino'
 import type { Config } from '../config.ts'
