@@ -118,6 +118,54 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, key: strin
 }
 
 /** Cursor pagination: a stack of the cursors of the pages seen so far. */
+/**
+ * A paged list: the loading state, the rows (or the empty message), and the pager once there is more than
+ * one page. `row` renders one item as a `<tr>` with one cell per column.
+ */
+export function PagedTable<T>(props: {
+  data: { items: readonly T[]; nextCursor: string | null } | undefined
+  loading: boolean
+  pages: { page: number; next(cursor: string): void; prev(): void }
+  columns: readonly { label: ReactNode; className?: string }[]
+  empty: ReactNode
+  row: (item: T) => ReactNode
+}) {
+  const { data, loading, pages } = props
+  if (data === undefined) return loading ? <Loading /> : null
+  const next = data.nextCursor
+  return (
+    <div className="card card-flush">
+      <div className={`table-wrap${loading ? ' is-busy' : ''}`}>
+        <table className="table">
+          <thead>
+            <tr>
+              {props.columns.map((column, i) => (
+                <th key={i} scope="col" className={column.className}>
+                  {column.label}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {data.items.length === 0 ? (
+              <tr>
+                <td colSpan={props.columns.length} className="empty">
+                  {props.empty}
+                </td>
+              </tr>
+            ) : (
+              data.items.map(props.row)
+            )}
+          </tbody>
+        </table>
+      </div>
+      {(pages.page > 1 || next !== null) && (
+        <Pager page={pages.page} hasPrev={pages.page > 1} hasNext={next !== null} busy={loading} onPrev={pages.prev} onNext={() => next !== null && pages.next(next)} />
+      )}
+    </div>
+  )
+}
+
 export function useCursorPages(): { cursor: string | undefined; page: number; next(cursor: string): void; prev(): void } {
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined])
   return {

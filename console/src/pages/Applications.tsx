@@ -7,7 +7,7 @@ import { api, asApiError, type ApiError, type Role } from '../api.ts'
 import { useI18n } from '../i18n.ts'
 import { lendingApi, formatMinor, newIdempotencyKey, outcomes, parseMajorToMinor, type Application, type Outcome } from '../lending-api.ts'
 import { enterprisePath } from '../nav.ts'
-import { ErrorNotice, Link, Loading, PageHeader, Pager, useCursorPages, useLoad } from '../ui.tsx'
+import { ErrorNotice, Link, Loading, PagedTable, PageHeader, useCursorPages, useLoad } from '../ui.tsx'
 import { ApplicationSummary, Facts, InputsTable, OfferCard, OutcomeBadge, Reasons, TraceTable } from './lending/common.tsx'
 
 export const reviewerRoles: readonly Role[] = ['admin', 'risk_analyst', 'reviewer']
@@ -45,59 +45,32 @@ export function Applications(props: { queue: boolean }) {
         )}
       </PageHeader>
       {error !== undefined && <ErrorNotice error={error} onRetry={reload} />}
-      {data === undefined ? (
-        loading && <Loading />
-      ) : (
-        <div className="card card-flush">
-          <div className={`table-wrap${loading ? ' is-busy' : ''}`}>
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('application.createdAt')}</th>
-                  <th scope="col">{t('application.outcome')}</th>
-                  <th scope="col" className="num">{t('application.amount')}</th>
-                  <th scope="col">{t('application.term')}</th>
-                  <th scope="col" className="num">{t('application.score')}</th>
-                  <th scope="col">{t('application.reasons')}</th>
-                  <th scope="col">{t('application.strategy')}</th>
-                  {!props.queue && <th scope="col">{t('application.review')}</th>}
-                </tr>
-              </thead>
-              <tbody>
-                {data.items.length === 0 ? (
-                  <tr>
-                    <td colSpan={8} className="empty">
-                      {t(props.queue ? 'review.empty' : 'applications.empty')}
-                    </td>
-                  </tr>
-                ) : (
-                  data.items.map((a) => (
-                    <tr key={a.id} data-testid="application-row">
-                      <td className="nowrap">
-                        <Link to={`${base}/${a.id}`}>{formatDateTime(a.createdAt)}</Link>
-                      </td>
-                      <td>
-                        <OutcomeBadge outcome={a.outcome} />
-                      </td>
-                      <td className="num">{formatMinor(a.amountMinor, lang, a.currency)}</td>
-                      <td>{t('common.months', { n: a.termMonths })}</td>
-                      <td className="num">{a.score === null ? '—' : Math.round(a.score)}</td>
-                      <td className="small">{a.reasons.map((r) => (lang === 'zh-CN' ? r.zh : r.en)).join('; ') || '—'}</td>
-                      <td className="small">
-                        {a.strategy.name} v{a.strategy.version}
-                      </td>
-                      {!props.queue && <td className="small">{a.review == null ? '—' : t(`review.decision.${a.review.decision}`)}</td>}
-                    </tr>
-                  ))
-                )}
-              </tbody>
-            </table>
-          </div>
-          {(pages.page > 1 || data.nextCursor !== null) && (
-            <Pager page={pages.page} hasPrev={pages.page > 1} hasNext={data.nextCursor !== null} busy={loading} onPrev={pages.prev} onNext={() => data.nextCursor !== null && pages.next(data.nextCursor)} />
-          )}
-        </div>
-      )}
+      <PagedTable
+        data={data}
+        loading={loading}
+        pages={pages}
+        columns={[{ label: t('application.createdAt') }, { label: t('application.outcome') }, { label: t('application.amount'), className: 'num' }, { label: t('application.term') }, { label: t('application.score'), className: 'num' }, { label: t('application.reasons') }, { label: t('application.strategy') }, ...(!props.queue ? [{ label: t('application.review') }] : [])]}
+        empty={t(props.queue ? 'review.empty' : 'applications.empty')}
+        row={(a) => (
+          <tr key={a.id} data-testid="application-row">
+            <td className="nowrap">
+              <Link to={`${base}/${a.id}`}>{formatDateTime(a.createdAt)}</Link>
+            </td>
+            <td>
+              <OutcomeBadge outcome={a.outcome} />
+            </td>
+            <td className="num">{formatMinor(a.amountMinor, lang, a.currency)}</td>
+            <td>{t('common.months', { n: a.termMonths })}</td>
+            <td className="num">{a.score === null ? '—' : Math.round(a.score)}</td>
+            <td className="small">{a.reasons.map((r) => (lang === 'zh-CN' ? r.zh : r.en)).join('; ') || '—'}</td>
+            <td className="small">
+              {a.strategy.name} v{a.strategy.version}
+            </td>
+            {!props.queue && <td className="small">{a.review == null ? '—' : t(`review.decision.${a.review.decision}`)}</td>}
+          </tr>
+        
+        )}
+      />
     </section>
   )
 }

@@ -7,7 +7,7 @@ import { asApiError, type ApiError, type Role } from '../api.ts'
 import { useI18n } from '../i18n.ts'
 import { formatMinor, lendingApi, sumComponents, type Installment, type LoanDetail, type LoanTransactionsPage } from '../lending-api.ts'
 import { enterprisePath } from '../nav.ts'
-import { ErrorNotice, Link, Loading, PageHeader, Pager, useCursorPages, useLoad } from '../ui.tsx'
+import { ErrorNotice, Link, Loading, PagedTable, PageHeader, useCursorPages, useLoad } from '../ui.tsx'
 import { Facts, ScheduleTable, StatusBadge } from './lending/common.tsx'
 import { ProductsCard } from './lending/Products.tsx'
 import { canService, ServicingPanel } from './lending/Servicing.tsx'
@@ -36,59 +36,32 @@ export function Loans(props: { role: Role }) {
       </PageHeader>
       <ProductsCard role={props.role} />
       {error !== undefined && <ErrorNotice error={error} onRetry={reload} />}
-      {data === undefined ? (
-        loading && <Loading />
-      ) : (
-        <div className="card card-flush">
-          <div className={`table-wrap${loading ? ' is-busy' : ''}`}>
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('loan.disbursedOn')}</th>
-                  <th scope="col">{t('loan.status')}</th>
-                  <th scope="col" className="num">{t('loan.principal')}</th>
-                  <th scope="col" className="num">{t('loan.outstandingPrincipal')}</th>
-                  <th scope="col">{t('loan.rate')}</th>
-                  <th scope="col" className="num">{t('loan.dpd')}</th>
-                  <th scope="col">{t('loan.tier')}</th>
-                  <th scope="col">{t('loan.maturityOn')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.items.length === 0 ? (
-                  <tr>
-                    <td colSpan={8} className="empty">
-                      {t('loans.empty')}
-                    </td>
-                  </tr>
-                ) : (
-                  data.items.map((loan) => (
-                    <tr key={loan.id} data-testid="loan-row">
-                      <td className="nowrap">
-                        <Link to={`/loans/${loan.id}`}>{formatDate(loan.disbursedOn)}</Link>
-                      </td>
-                      <td>
-                        <StatusBadge status={loan.status} kind="loan" />
-                      </td>
-                      <td className="num">{formatMinor(loan.principalMinor, lang, loan.currency)}</td>
-                      <td className="num">{formatMinor(loan.principalOutstandingMinor, lang, loan.currency)}</td>
-                      <td>{loan.annualRatePct}%</td>
-                      <td className="num">{loan.dpd}</td>
-                      <td>
-                        <StatusBadge status={loan.tier} kind="tier" />
-                      </td>
-                      <td className="nowrap">{formatDate(loan.maturityOn)}</td>
-                    </tr>
-                  ))
-                )}
-              </tbody>
-            </table>
-          </div>
-          {(pages.page > 1 || data.nextCursor !== null) && (
-            <Pager page={pages.page} hasPrev={pages.page > 1} hasNext={data.nextCursor !== null} busy={loading} onPrev={pages.prev} onNext={() => data.nextCursor !== null && pages.next(data.nextCursor)} />
-          )}
-        </div>
-      )}
+      <PagedTable
+        data={data}
+        loading={loading}
+        pages={pages}
+        columns={[{ label: t('loan.disbursedOn') }, { label: t('loan.status') }, { label: t('loan.principal'), className: 'num' }, { label: t('loan.outstandingPrincipal'), className: 'num' }, { label: t('loan.rate') }, { label: t('loan.dpd'), className: 'num' }, { label: t('loan.tier') }, { label: t('loan.maturityOn') }]}
+        empty={t('loans.empty')}
+        row={(loan) => (
+          <tr key={loan.id} data-testid="loan-row">
+            <td className="nowrap">
+              <Link to={`/loans/${loan.id}`}>{formatDate(loan.disbursedOn)}</Link>
+            </td>
+            <td>
+              <StatusBadge status={loan.status} kind="loan" />
+            </td>
+            <td className="num">{formatMinor(loan.principalMinor, lang, loan.currency)}</td>
+            <td className="num">{formatMinor(loan.principalOutstandingMinor, lang, loan.currency)}</td>
+            <td>{loan.annualRatePct}%</td>
+            <td className="num">{loan.dpd}</td>
+            <td>
+              <StatusBadge status={loan.tier} kind="tier" />
+            </td>
+            <td className="nowrap">{formatDate(loan.maturityOn)}</td>
+          </tr>
+        
+        )}
+      />
     </section>
   )
 }
