@@ -13,9 +13,10 @@
  * Over HTTP. Puhui on a real socket (127.0.0.1, ephemeral port) on the embedded PostgreSQL (fsync on),
  * the SME 310 strategy with a trained champion scorecard, N enterprises with six months of sales and
  * payment flows and a credit-assessment consent, and the simulated bank with its latency fixed at 100 ms.
- * The load generator runs in this same process, open loop: a request is sent every 5 ms (200/s) on
- * schedule whatever the answers, and each latency is measured from its scheduled send time, so a stall
- * counts against every request it delays (no coordinated omission). Every request has its own
+ * The load generator runs in a worker thread of this process (bench/decisions-load.ts: its own event
+ * loop, as a separate client would be; until the third session it shared the server's), open loop: a
+ * request is sent every 5 ms (200/s) on schedule whatever the answers, and each latency is measured from
+ * its scheduled send time, so a stall counts against every request it delays (no coordinated omission). Every request has its own
  * Idempotency-Key; enterprises rotate. Warm-up 10 s, then 60 s measured: `http_apply_p50_ms`,
  * `http_apply_p99_ms` (every response must be 200). Then `apply_to_disbursed_p99_ms`: flows started open
  * loop at 20/s for 30 s, each an application and, when approved, the offer's acceptance, timed from the
@@ -26,6 +27,7 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { Worker } from 'node:worker_threads'
 import { sql } from 'kysely'
 import { createApiKey, createTenant, systemActor } from '../src/access/index.ts'
 import { systemClock } from '../src/core/clock.ts'
@@ -43,6 +45,7 @@ import { createLogger } from '../src/log.ts'
 import {
   buildArtefact, compileScorecard, defaultScorecardOptions, evaluateScorecard, predictColumns, scoreRow, trainScorecard, type Column, type CompiledScorecard,
 } from '../src/scoring/index.ts'
+import type { LoadPhase, LoadTarget, PhaseReport } from './decisions-load.ts'
 import { openBenchDatabase, percentile, round } from './support.ts'
 
 const strategySeed = 20_261_122
@@ -241,29 +244,6 @@ async function setUp(http: Http, db: Parameters<typeof inTenant>[0], enterpriseC
   return { operator, enterprises, product }
 }
 
-/**
- * Starts `task(k)` at start + k × intervalMs for `seconds`, never waiting for earlier tasks; each task
- * resolves to its latency from its scheduled time (or null when it does not count). Returns the latencies.
- */
-async function openLoop(ratePerS: number, seconds: number, task: (k: number, scheduledAt: number) => Promise<number | null>): Promise<{ latencies: number[]; sent: number; lateStartMaxMs: number }> {
-  const intervalMs = 1000 / ratePerS
-  const total = Math.round(ratePerS * seconds)
-  const pending: Promise<void>[] = []
-  const latencies: number[] = []
-  let lateStartMaxMs = 0
-  const start = performance.now() + 20
-  for (let k = 0; k < total; k++) {
-    const scheduledAt = start + k * intervalMs
-    const wait = scheduledAt - performance.now()
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait))
-    lateStartMaxMs = Math.max(lateStartMaxMs, performance.now() - scheduledAt)
-    pending.push(task(k, scheduledAt).then((latency) => { if (latency !== null) latencies.push(latency) }))
-  }
-  await Promise.all(pending)
-  latencies.sort((a, b) => a - b)
-  return { latencies, sent: total, lateStartMaxMs }
-}
-
 async function benchHttp(quick: boolean): Promise<{ p50: number; p99: number; disbursedP99: number }> {
   const database = await openBenchDatabase()
   const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'puhui-bench-keys-'))
@@ -279,64 +259,37 @@ async function benchHttp(quick: boolean): Promise<{ p50: number; p99: number; di
     let started = performance.now()
     const setup = await setUp(http, database.db, enterpriseCount)
     log(`http setup: ${enterpriseCount} enterprises with data and consents, champion scorecard, sme-310 active (${round((performance.now() - started) / 1000, 1)} s)`)
-    let sequence = 0
-    const outcomes: Record<string, number> = {}
-    const failures: string[] = []
-    const apply = async (enterprise: string) => {
-      const response = await post(http, setup.operator, '/v1/applications', { enterpriseId: enterprise, productId: setup.product, amountMinor: '5000000', termMonths: 12 }, `bench-apply-${++sequence}`)
-      if (response.status !== 201 && response.status !== 200) failures.push(`HTTP ${response.status} ${JSON.stringify(response.body).slice(0, 200)}`)
-      return response
+    // The load generator runs in a worker thread (its own event loop), the server on this one.
+    const target: LoadTarget = { base: address, key: setup.operator, enterprises: setup.enterprises, product: setup.product }
+    const worker = new Worker(new URL('./decisions-load.ts', import.meta.url), { workerData: target })
+    const run = (phase: LoadPhase) => new Promise<PhaseReport>((resolve, reject) => {
+      worker.once('message', (report: PhaseReport | { error: string }) => ('error' in report ? reject(new Error(report.error)) : resolve(report)))
+      worker.once('error', reject)
+      worker.postMessage(phase)
+    })
+    try {
+      const serial = await run({ kind: 'serial', count: quick ? 40 : 200 })
+      log(`one at a time: ${serial.latencies.length} applications, p50 ${round(percentile(serial.latencies, 50), 1)} ms, p99 ${round(percentile(serial.latencies, 99), 1)} ms`)
+      const warmUp = await run({ kind: 'apply', ratePerS: 200, seconds: quick ? 2 : 10 })
+      if (warmUp.failures.length > 0) log(`warm-up: ${warmUp.failures.length} applications failed, e.g. ${warmUp.failures[0] ?? ''}`)
+      log(`warm-up: ${warmUp.sent} applications, p99 ${round(percentile(warmUp.latencies, 99), 1)} ms`)
+      started = performance.now()
+      const load = await run({ kind: 'apply', ratePerS: 200, seconds: quick ? 5 : 60 })
+      const seconds = (performance.now() - started) / 1000
+      // A failed request keeps its latency (until the failure was seen) in the figures, and is reported here.
+      if (load.failures.length > 0) log(`${load.failures.length} of ${load.sent} applications FAILED, e.g. ${load.failures[0] ?? ''}`)
+      const p50 = percentile(load.latencies, 50)
+      const p99 = percentile(load.latencies, 99)
+      log(`POST /v1/applications open loop 200/s: ${load.sent} in ${round(seconds, 1)} s, p50 ${round(p50, 1)} ms, p90 ${round(percentile(load.latencies, 90), 1)} ms, p99 ${round(p99, 1)} ms, max ${round(load.latencies.at(-1) ?? 0, 1)} ms; latest send ${round(load.lateStartMaxMs, 1)} ms behind schedule; ${JSON.stringify(load.outcomes)}`)
+      const flows = await run({ kind: 'flows', ratePerS: 20, seconds: quick ? 5 : 30 })
+      if (flows.failures.length > 0) log(`${flows.failures.length} flows FAILED (not counted as disbursed), e.g. ${flows.failures[0] ?? ''}`)
+      const disbursedP99 = percentile(flows.latencies, 99)
+      log(`apply → disbursed open loop 20/s (rail 100 ms): ${flows.latencies.length} disbursed of ${flows.sent}, p50 ${round(percentile(flows.latencies, 50), 1)} ms, p99 ${round(disbursedP99, 1)} ms; ${JSON.stringify(flows.outcomes)}`)
+      if (flows.latencies.length === 0) throw new Error('no application was approved and disbursed')
+      return { p50, p99, disbursedP99 }
+    } finally {
+      await worker.terminate()
     }
-    const applyTask = async (k: number, scheduledAt: number) => {
-      const response = await apply(setup.enterprises[k % setup.enterprises.length] as string)
-      const outcome = String(response.body.outcome)
-      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
-      return performance.now() - scheduledAt
-    }
-    // Service time, one request at a time: what one application costs when nothing queues.
-    const serial: number[] = []
-    for (let k = 0; k < (quick ? 40 : 200); k++) {
-      const t0 = performance.now()
-      await apply(setup.enterprises[k % setup.enterprises.length] as string)
-      serial.push(performance.now() - t0)
-    }
-    serial.sort((a, b) => a - b)
-    log(`one at a time: ${serial.length} applications, p50 ${round(percentile(serial, 50), 1)} ms, p99 ${round(percentile(serial, 99), 1)} ms`)
-    const warmUp = await openLoop(200, quick ? 2 : 10, applyTask)
-    if (failures.length > 0) log(`warm-up: ${failures.length} applications failed, e.g. ${failures[0] ?? ''}`)
-    log(`warm-up: ${warmUp.sent} applications, p99 ${round(percentile(warmUp.latencies, 99), 1)} ms`)
-    for (const key of Object.keys(outcomes)) delete outcomes[key]
-    started = performance.now()
-    failures.length = 0
-    const load = await openLoop(200, quick ? 5 : 60, applyTask)
-    const seconds = (performance.now() - started) / 1000
-    // A failed request keeps its latency (until the failure was seen) in the figures, and is reported here.
-    if (failures.length > 0) log(`${failures.length} of ${load.sent} applications FAILED, e.g. ${failures[0] ?? ''}`)
-    const p50 = percentile(load.latencies, 50)
-    const p99 = percentile(load.latencies, 99)
-    log(`POST /v1/applications open loop 200/s: ${load.sent} in ${round(seconds, 1)} s, p50 ${round(p50, 1)} ms, p90 ${round(percentile(load.latencies, 90), 1)} ms, p99 ${round(p99, 1)} ms, max ${round(load.latencies.at(-1) ?? 0, 1)} ms; latest send ${round(load.lateStartMaxMs, 1)} ms behind schedule; ${JSON.stringify(outcomes)}`)
-
-    const flowOutcomes: Record<string, number> = {}
-    const flowTask = async (k: number, scheduledAt: number) => {
-      const applied = await apply(setup.enterprises[(k * 7) % setup.enterprises.length] as string)
-      const offer = applied.body.offer as { id: string } | null | undefined
-      if (applied.body.outcome !== 'approved' || offer === null || offer === undefined) {
-        flowOutcomes[String(applied.body.outcome)] = (flowOutcomes[String(applied.body.outcome)] ?? 0) + 1
-        return null
-      }
-      const accepted = await post(http, setup.operator, `/v1/offers/${offer.id}/accept`, {}, `bench-accept-${k}`)
-      const payout = (accepted.body.payout as { status?: string } | undefined)?.status ?? `HTTP ${accepted.status}`
-      flowOutcomes[payout] = (flowOutcomes[payout] ?? 0) + 1
-      if (payout !== 'succeeded') { failures.push(`accept: ${payout} ${JSON.stringify(accepted.body).slice(0, 200)}`); return null }
-      return performance.now() - scheduledAt
-    }
-    failures.length = 0
-    const flows = await openLoop(20, quick ? 5 : 30, flowTask)
-    if (failures.length > 0) log(`${failures.length} flows FAILED (not counted as disbursed), e.g. ${failures[0] ?? ''}`)
-    const disbursedP99 = percentile(flows.latencies, 99)
-    log(`apply → disbursed open loop 20/s (rail 100 ms): ${flows.latencies.length} disbursed of ${flows.sent}, p50 ${round(percentile(flows.latencies, 50), 1)} ms, p99 ${round(disbursedP99, 1)} ms; ${JSON.stringify(flowOutcomes)}`)
-    if (flows.latencies.length === 0) throw new Error('no application was approved and disbursed')
-    return { p50, p99, disbursedP99 }
   } finally {
     await app.close()
     await database.close()
