@@ -17,6 +17,7 @@
  * The full reference, with the grammar and every function, is docs/strategies.md.
  */
 import { assert } from '../core/assert.ts'
+import { epochDayOf } from '../core/calendar.ts'
 
 export type ValueType = 'number' | 'string' | 'boolean' | 'date'
 export const valueTypes = ['number', 'string', 'boolean', 'date'] as const satisfies readonly ValueType[]
@@ -434,15 +435,9 @@ export function monthsBetween(later: string, earlier: string): number {
   return months
 }
 
-/** Days since 1970-01-01 of an ISO date (Howard Hinnant's days_from_civil). */
+/** Days since 1970-01-01 of an ISO date. */
 function epochDay(date: string): number {
-  const month = monthOf(date)
-  const year = yearOf(date) - (month <= 2 ? 1 : 0)
-  const era = Math.floor(year / 400)
-  const yearOfEra = year - era * 400
-  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + dayOf(date) - 1
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear
-  return era * 146_097 + dayOfEra - 719_468
+  return epochDayOf(yearOf(date), monthOf(date), dayOf(date))
 }
 
 export function daysBetween(later: string, earlier: string): number {

@@ -12,6 +12,7 @@
  */
 import { Temporal } from 'temporal-polyfill'
 import { assert } from '../core/assert.ts'
+import { daysBetweenDates } from '../core/calendar.ts'
 import { RateDecimal, type RateDecimal as Rate } from '../core/rate.ts'
 
 /** Bisection steps: 200 halvings of [−0.99, 100] reach the double's resolution. */
@@ -64,7 +65,7 @@ export function measureApr(input: AprInput): Rate | null {
     assert(minor >= 0n && minor <= 2n ** 53n, 'amounts below 2^53 minor units (exact as doubles)')
     return new RateDecimal(minor.toString()).toNumber()
   }
-  const periodsOf = (on: Temporal.PlainDate) => (input.disbursedOn.until(on, { largestUnit: 'days' }).days * input.periodsPerYear) / 365
+  const periodsOf = (on: Temporal.PlainDate) => (daysBetweenDates(input.disbursedOn, on) * input.periodsPerYear) / 365
   const flows: CashFlow[] = [{ periods: 0, amount: -toNumber(input.netAdvanceMinor) }]
   for (const payment of input.payments) {
     assert(Temporal.PlainDate.compare(payment.dueOn, input.disbursedOn) > 0, 'payments fall due after the disbursement')

@@ -12,6 +12,7 @@
  * paid + waived ≤ due; Σ principal due = the disbursed principal.
  */
 import { Temporal } from 'temporal-polyfill'
+import { daysBetweenDates } from '../core/calendar.ts'
 import { assert, assertNever } from '../core/assert.ts'
 import type { Currency } from '../core/money.ts'
 import { RateDecimal, type Rounding } from '../core/rate.ts'
@@ -185,7 +186,7 @@ export function compareDates(a: Temporal.PlainDate, b: Temporal.PlainDate): numb
 
 /** Whole days from `from` to `to` (negative when `to` is earlier). */
 export function daysFrom(from: Temporal.PlainDate, to: Temporal.PlainDate): number {
-  return from.until(to, { largestUnit: 'days' }).days
+  return daysBetweenDates(from, to)
 }
 
 /** Returns the state with installment `n` replaced by `update(installment)`. */

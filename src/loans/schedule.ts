@@ -17,6 +17,7 @@
  * no part is negative, and each row's total is the sum of its parts.
  */
 import { Temporal } from 'temporal-polyfill'
+import { daysBetweenDates, daysInYearOf, epochDay, epochDayOf } from '../core/calendar.ts'
 import { assert, assertNever } from '../core/assert.ts'
 import type { Currency } from '../core/money.ts'
 import { RateDecimal, decimalRounding, type Rounding } from '../core/rate.ts'
@@ -141,7 +142,7 @@ function addUnits(date: Temporal.PlainDate, unit: ScheduleSpec['repaymentUnit'],
 }
 
 function daysBetween(from: Temporal.PlainDate, to: Temporal.PlainDate): number {
-  return from.until(to, { largestUnit: 'days' }).days
+  return daysBetweenDates(from, to)
 }
 
 /** Whole units from `from` to `to` (Java ChronoUnit.between semantics: a partial unit does not count). */
@@ -161,7 +162,7 @@ function unitsBetween(from: Temporal.PlainDate, to: Temporal.PlainDate, unit: Sc
 }
 
 function yearLength(year: number): number {
-  return Temporal.PlainDate.from({ year, month: 1, day: 1 }).daysInYear
+  return daysInYearOf(year)
 }
 
 /** The slices of a period: the first period is split at the disbursement when it starts earlier. */
@@ -434,6 +435,17 @@ function settleFlatInterest(interest: bigint, soFar: bigint, total: bigint, isLa
  * remaining days over the length of the next unit.
  */
 function periodRatio(spec: ScheduleSpec, period: Period, ctx: Ctx): RateDecimal {
+  // Asked for every slice of every pass (EMI, interest); the answer depends on the spec and the period only.
+  const known = periodRatios.get(period)
+  if (known !== undefined && known.spec === spec && known.sig === ctx.sig && known.rounding === ctx.rounding) return known.ratio
+  const ratio = computePeriodRatio(spec, period, ctx)
+  periodRatios.set(period, { spec, sig: ctx.sig, rounding: ctx.rounding, ratio })
+  return ratio
+}
+
+const periodRatios = new WeakMap<Period, { spec: ScheduleSpec; sig: number | null; rounding: Rounding; ratio: RateDecimal }>()
+
+function computePeriodRatio(spec: ScheduleSpec, period: Period, ctx: Ctx): RateDecimal {
   const unit = spec.repaymentUnit
   const seed = spec.periodStartOn ?? spec.disbursedOn
   // Is the due date on the seed's grid (seed + k units, k ≥ 1) with the period one interval long? Month-end
@@ -514,13 +526,16 @@ function puhuiYearFraction(spec: ScheduleSpec, from: Temporal.PlainDate, to: Tem
   if (spec.daysInMonth === '30' && spec.repaymentUnit === 'months') {
     return periodRatio(spec, period, ctx).times(30).div(fixedYear ?? dec(360)).times(share)
   }
+  // Σ over the calendar years the slice touches of days in that year / year length (in epoch days).
   let total = dec(0)
-  let cursor = from
-  while (Temporal.PlainDate.compare(cursor, to) < 0) {
-    const nextYear = Temporal.PlainDate.from({ year: cursor.year + 1, month: 1, day: 1 })
-    const end = Temporal.PlainDate.compare(nextYear, to) < 0 ? nextYear : to
-    total = total.plus(dec(daysBetween(cursor, end)).div(fixedYear ?? dec(yearLength(cursor.year))))
-    cursor = end
+  let year = from.year
+  let cursor = epochDay(from)
+  const end = epochDay(to)
+  while (cursor < end) {
+    const stop = Math.min(epochDayOf(year + 1, 1, 1), end)
+    total = total.plus(dec(stop - cursor).div(fixedYear ?? dec(yearLength(year))))
+    cursor = stop
+    year++
   }
   return total
 }
