@@ -112,15 +112,15 @@ export async function setupCobBench(db: Kysely<DB>, loansTotal: number, log: (te
 }
 
 /** CHECKPOINT as the owner (needs superuser or pg_checkpoint; skipped with a note otherwise). */
-async function settle(url: string, log: (text: string) => void): Promise<void> {
+async function settle(url: string, log: (text: string) => void, when: string): Promise<void> {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
     const started = performance.now()
     await client.query('checkpoint')
-    log(`checkpoint after setup: ${round((performance.now() - started) / 1000, 1)} s`)
+    log(`checkpoint ${when}: ${round((performance.now() - started) / 1000, 1)} s`)
   } catch (error) {
-    log(`no checkpoint after setup (${String(error)})`)
+    log(`no checkpoint ${when} (${String(error)})`)
   } finally {
     await client.end()
   }
@@ -136,7 +136,7 @@ export async function benchCob(quick: boolean): Promise<Record<string, number>> 
     const baselineLoans = quick ? 500 : 10_000
     const { tenantId, templates, bulletProductId, openLoan } = await setupCobBench(db, loansTotal + baselineLoans, log)
     // The day starts from a settled database, as a nightly COB does: the setup's writes checkpointed (not timed).
-    await settle(database.url, log)
+    await settle(database.url, log, 'after setup')
     const ctx = (): ServicingContext => ({ tenantId, ids: uuidv7Source, now: new Date() })
     const tx = <T>(fn: (trx: Parameters<Parameters<typeof inTenant>[2]>[0]) => Promise<T>) => inTenant(db, tenantId, fn)
     const dayBefore = businessDate.subtract({ days: 1 })
@@ -185,7 +185,7 @@ export async function benchCob(quick: boolean): Promise<Record<string, number>> 
     // Right after the day, while the server writes out what the day dirtied; then in service, the day's
     // writes checkpointed (the figure reported: a detail read is a daytime read, the COB runs at night).
     await readDetails('right after the day')
-    await settle(database.url, log)
+    await settle(database.url, log, 'after the day')
     const detailP99 = await readDetails('after a checkpoint')
     return {
       loans: closedLoans,

@@ -46,7 +46,7 @@ import {
   buildArtefact, compileScorecard, defaultScorecardOptions, evaluateScorecard, predictColumns, scoreRow, trainScorecard, type Column, type CompiledScorecard,
 } from '../src/scoring/index.ts'
 import type { LoadPhase, LoadTarget, PhaseReport } from './decisions-load.ts'
-import { openBenchDatabase, percentile, round } from './support.ts'
+import { cpuMeter, describeCpu, openBenchDatabase, percentile, round } from './support.ts'
 
 const strategySeed = 20_261_122
 const log = (line: string) => process.stderr.write(`${line}\n`)
@@ -268,13 +268,16 @@ async function benchHttp(quick: boolean): Promise<{ p50: number; p99: number; di
       worker.postMessage(phase)
     })
     try {
+      let meter = cpuMeter()
       const serial = await run({ kind: 'serial', count: quick ? 40 : 200 })
-      log(`one at a time: ${serial.latencies.length} applications, p50 ${round(percentile(serial.latencies, 50), 1)} ms, p99 ${round(percentile(serial.latencies, 99), 1)} ms`)
+      log(`one at a time: ${serial.latencies.length} applications, p50 ${round(percentile(serial.latencies, 50), 1)} ms, p99 ${round(percentile(serial.latencies, 99), 1)} ms; ${describeCpu(meter.read(), serial.sent, 'application')}`)
       const warmUp = await run({ kind: 'apply', ratePerS: 200, seconds: quick ? 2 : 10 })
       if (warmUp.failures.length > 0) log(`warm-up: ${warmUp.failures.length} applications failed, e.g. ${warmUp.failures[0] ?? ''}`)
       log(`warm-up: ${warmUp.sent} applications, p99 ${round(percentile(warmUp.latencies, 99), 1)} ms`)
       started = performance.now()
+      meter = cpuMeter()
       const load = await run({ kind: 'apply', ratePerS: 200, seconds: quick ? 5 : 60 })
+      log(`open loop: ${describeCpu(meter.read(), load.sent, 'application')}`)
       const seconds = (performance.now() - started) / 1000
       // A failed request keeps its latency (until the failure was seen) in the figures, and is reported here.
       if (load.failures.length > 0) log(`${load.failures.length} of ${load.sent} applications FAILED, e.g. ${load.failures[0] ?? ''}`)

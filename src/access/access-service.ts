@@ -4,7 +4,7 @@
  * tenant-scoped transaction (`Tx`, see db/database.ts `inTenant`); authentication, which happens before
  * the tenant is known, goes through the definer functions of migration 0001.
  */
-import { sql, type Kysely, type Selectable } from 'kysely'
+import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely'
 import type { Clock } from '../core/clock.ts'
 import type { IdSource } from '../core/ids.ts'
 import { passwordLengthMin, sessionTtlHours } from '../core/limits.ts'
@@ -211,20 +211,16 @@ export type AuditEntry = {
 
 /** Appends to the audit log in the caller's transaction: the entry commits or rolls back with the act. */
 export async function appendAudit(trx: Tx, entry: AuditEntry): Promise<void> {
-  await trx
-    .insertInto('audit_log')
-    .values({
-      tenant_id: entry.tenantId,
-      id: entry.ids.next(),
-      at: entry.at,
-      actor_kind: entry.actor.kind,
-      actor_id: entry.actor.id,
-      action: entry.action,
-      target_kind: entry.targetKind ?? null,
-      target_id: entry.targetId ?? null,
-      purpose: entry.purpose ?? null,
-      request_id: entry.requestId ?? null,
-      detail: JSON.stringify(entry.detail ?? {}),
-    })
-    .execute()
+  await auditInsert([entry]).execute(trx)
+}
+
+/**
+ * The INSERT of audit entries as one statement: run alone, or as the last part of a `WITH` of the act's
+ * own writes, so that an act and its audit travel in one round trip.
+ */
+export function auditInsert(entries: readonly AuditEntry[]): RawBuilder<unknown> {
+  if (entries.length === 0) throw new Error('auditInsert needs at least one entry')
+  const rows = entries.map((entry) => sql`(${entry.tenantId}, ${entry.ids.next()}, ${entry.at}, ${entry.actor.kind}, ${entry.actor.id}, ${entry.action}, ${entry.targetKind ?? null},
+    ${entry.targetId ?? null}, ${entry.purpose ?? null}, ${entry.requestId ?? null}, ${JSON.stringify(entry.detail ?? {})}::jsonb)`)
+  return sql`insert into audit_log (tenant_id, id, at, actor_kind, actor_id, action, target_kind, target_id, purpose, request_id, detail) values ${sql.join(rows)}`
 }

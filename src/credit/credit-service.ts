@@ -5,8 +5,8 @@
  * external id, only for enterprises with an active consent covering the source). Every function runs in
  * the caller's tenant transaction.
  */
-import { sql } from 'kysely'
-import { appendAudit, type Actor } from '../access/index.ts'
+import { sql, type RawBuilder } from 'kysely'
+import { appendAudit, type Actor, type AuditEntry } from '../access/index.ts'
 import type { Clock } from '../core/clock.ts'
 import type { IdSource } from '../core/ids.ts'
 import { fail, ok, type Result } from '../core/result.ts'
@@ -288,10 +288,8 @@ async function loadFeatureRecords(trx: Tx, enterpriseId: string, usable: readonl
 
 /** The items (sources, `owners`) of the enterprise's active consents for a purpose. */
 async function consentedItems(trx: Tx, enterpriseId: string, purpose: Purpose, at: Date): Promise<Set<string>> {
-  const rows = await sql<{ item: string }>`
-    select distinct unnest(scope) as item from consents
-    where enterprise_id = ${enterpriseId} and purpose = ${purpose} and revoked_at is null and granted_at <= ${at} and expires_at > ${at}`.execute(trx)
-  return new Set(rows.rows.map((row) => row.item))
+  const rows = await sql<{ items: string[] }>`select ${consentedItemsSql(sql`${enterpriseId}::uuid`, purpose, at)} as items`.execute(trx)
+  return new Set(rows.rows[0]?.items ?? [])
 }
 
 async function consentedSources(trx: Tx, enterpriseId: string, purpose: Purpose, at: Date): Promise<Source[]> {
@@ -305,9 +303,10 @@ async function consentedSources(trx: Tx, enterpriseId: string, purpose: Purpose,
  * Only sources the enterprise consented to for the purpose are used; the read is audited.
  */
 /** The feature report without side effects (shared by reads, which audit, and snapshots, which store). */
-async function buildFeatureReport(trx: Tx, now: Date, input: { enterpriseId: string; purpose: Purpose; asOf: string; knownBy: Date }): Promise<FeatureReport> {
-  // One read of the consents for the purpose: the sources it opens, and whether it covers `owners`.
-  const consented = await consentedItems(trx, input.enterpriseId, input.purpose, now)
+async function buildFeatureReport(trx: Tx, now: Date, input: { enterpriseId: string; purpose: Purpose; asOf: string; knownBy: Date; consented?: ReadonlySet<string> }): Promise<FeatureReport> {
+  // One read of the consents for the purpose: the sources it opens, and whether it covers `owners` (or
+  // the caller's own read of the same, `consentedItemsSql`, made in a query it needed anyway).
+  const consented = input.consented ?? await consentedItems(trx, input.enterpriseId, input.purpose, now)
   const usable = sources.filter((source) => consented.has(source))
   const asOfDate = Temporal.PlainDate.from(input.asOf)
   const records = await loadFeatureRecords(trx, input.enterpriseId, usable, input.asOf, input.knownBy)
@@ -335,10 +334,32 @@ export async function computeEnterpriseFeatures(
   deps: CreditDeps,
   input: { tenantId: string; enterpriseId: string; purpose: Purpose; asOf: string; knownBy: Date; actor: Actor; requestId?: string },
 ): Promise<FeatureReport> {
+  const { report, audit } = await readEnterpriseFeatures(trx, deps, input)
+  await appendAudit(trx, audit)
+  return report
+}
+
+/**
+ * `computeEnterpriseFeatures` with the audit entry of the read handed back instead of written: the caller
+ * MUST write it in the same transaction (with its own writes, in one statement: `auditInsert`).
+ * `consented`: the enterprise's active consent items for the purpose, when the caller already read them
+ * with `consentedItemsSql`.
+ */
+export async function readEnterpriseFeatures(
+  trx: Tx,
+  deps: CreditDeps,
+  input: { tenantId: string; enterpriseId: string; purpose: Purpose; asOf: string; knownBy: Date; actor: Actor; requestId?: string; consented?: ReadonlySet<string> },
+): Promise<{ report: FeatureReport; audit: AuditEntry }> {
   const now = deps.clock.now()
   const report = await buildFeatureReport(trx, now, input)
-  await appendAudit(trx, { tenantId: input.tenantId, actor: input.actor, action: 'features.read', targetKind: 'enterprise', targetId: input.enterpriseId, purpose: input.purpose, at: now, ids: deps.ids, detail: { asOf: input.asOf, sources: report.sourcesUsed, flags: report.flags.map((f) => f.code) }, ...(input.requestId === undefined ? {} : { requestId: input.requestId }) })
-  return report
+  const audit: AuditEntry = { tenantId: input.tenantId, actor: input.actor, action: 'features.read', targetKind: 'enterprise', targetId: input.enterpriseId, purpose: input.purpose, at: now, ids: deps.ids, detail: { asOf: input.asOf, sources: report.sourcesUsed, flags: report.flags.map((f) => f.code) }, ...(input.requestId === undefined ? {} : { requestId: input.requestId }) }
+  return { report, audit }
+}
+
+/** A scalar subquery: the active consent items (sources, `owners`) of `enterprise` for `purpose` at `at`, as text[]. */
+export function consentedItemsSql(enterprise: RawBuilder<unknown>, purpose: Purpose, at: Date): RawBuilder<string[]> {
+  return sql<string[]>`(select coalesce(array_agg(distinct item), '{}'::text[]) from consents c cross join lateral unnest(c.scope) as item
+    where c.enterprise_id = ${enterprise} and c.purpose = ${purpose} and c.revoked_at is null and c.granted_at <= ${at} and c.expires_at > ${at})`
 }
 
 /**

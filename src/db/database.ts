@@ -74,11 +74,17 @@ const uuidText = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$
  * tenant id, checked to be a UUID, is the only value inlined), then `fn`'s queries, then `COMMIT`: every
  * request pays one round trip less than Kysely's own transaction (BEGIN, then the setting). A COMMIT that
  * PostgreSQL answers with ROLLBACK (the transaction had failed) throws, as Kysely's does.
+ *
+ * `asyncCommit` (synchronous_commit off for this transaction only) is for writes whose loss in a crash is
+ * harmless because nothing depends on them until a later durable commit, which flushes the WAL up to its
+ * own record and with it every earlier one (an idempotency reservation: a lost one means the effect never
+ * committed either). Never for money, state or audit.
  */
-export async function inTenant<T>(db: Kysely<DB>, tenantId: string, fn: (trx: Tx) => Promise<T>): Promise<T> {
+export async function inTenant<T>(db: Kysely<DB>, tenantId: string, fn: (trx: Tx) => Promise<T>, options: { asyncCommit?: boolean } = {}): Promise<T> {
   if (!uuidText.test(tenantId)) throw new Error(`tenant id is not a UUID: ${JSON.stringify(tenantId)}`)
+  const begin = `begin; select set_config('puhui.tenant_id', '${tenantId}', true)${options.asyncCommit === true ? '; set local synchronous_commit = off' : ''}`
   return db.connection().execute(async (connection) => {
-    await connection.executeQuery(CompiledQuery.raw(`begin; select set_config('puhui.tenant_id', '${tenantId}', true)`))
+    await connection.executeQuery(CompiledQuery.raw(begin))
     let result: T
     try {
       // The connection is inside the transaction just begun: to `fn` it is the transaction.

@@ -23,12 +23,12 @@
  * `models[].version` when the document gives one, else the champion). The application row keeps the
  * first model's id and version (one model per strategy is what the 310 example uses).
  */
-import { sql } from 'kysely'
-import type { Actor } from '../access/index.ts'
+import { sql, type RawBuilder } from 'kysely'
+import { auditInsert, type Actor, type AuditEntry } from '../access/index.ts'
 import { assert } from '../core/assert.ts'
 import { formatMajor, type Currency } from '../core/money.ts'
 import { interestMinor, RateDecimal } from '../core/rate.ts'
-import { computeEnterpriseFeatures, type CreditDeps } from '../credit/index.ts'
+import { consentedItemsSql, readEnterpriseFeatures, type CreditDeps } from '../credit/index.ts'
 import type { Tx } from '../db/database.ts'
 import { convertMajorToMinor, convertMinorToMajor, decide, findActiveCompiledStrategy, type Decision, type DecisionReason } from '../decisions/index.ts'
 import { buildSchedule, findProduct, measureApr, parseScheduleSpec, scheduleToJson, type LoanProduct, type ScheduleTemplate } from '../loans/index.ts'
@@ -54,6 +54,8 @@ export type ApplyInput = {
    */
   readonly kind?: ApplicationKind
   readonly creditLineId?: string
+  /** Also audit `application.decide` (what the API does), written with the application in one statement. */
+  readonly auditDecision?: boolean
 }
 
 export const applicationKinds = ['loan', 'credit_line', 'credit_line_review'] as const
@@ -118,20 +120,20 @@ export const offerCheckReasons = {
 
 type EnterpriseRow = { founded_on: string | null; sector: string | null }
 
-async function readLoanExposure(trx: Tx, enterpriseId: string): Promise<{ currentDpd: number; exposureMinor: bigint; monthlyDebtServiceMinor: bigint }> {
-  const rows = await sql<{ dpd: number | null; exposure: string | null; service: string | null }>`
-    with per_loan as (
-      select l.id, l.status, l.dpd, l.principal_minor,
-        (select coalesce(sum(i.principal_due - i.principal_paid - i.principal_waived), 0) from loan_installments i where i.tenant_id = l.tenant_id and i.loan_id = l.id) as outstanding,
-        (select coalesce(sum(i.principal_due + i.interest_due) / nullif(count(*), 0), 0) from loan_installments i where i.tenant_id = l.tenant_id and i.loan_id = l.id) as installment
-      from loans l where l.enterprise_id = ${enterpriseId} and l.status in ('approved', 'active'))
+/**
+ * The enterprise's loans as the strategy sees them (a lateral subquery on `e`, the enterprises row): the
+ * worst current DPD of active loans, principal outstanding of active loans plus approved ones not yet
+ * disbursed, and the average installment of active loans.
+ */
+const exposureSql = sql`lateral (
     select max(dpd) filter (where status = 'active') as dpd,
       sum(case when status = 'active' then outstanding else principal_minor end)::text as exposure,
       floor(sum(installment) filter (where status = 'active'))::text as service
-    from per_loan`.execute(trx)
-  const row = rows.rows[0]
-  return { currentDpd: row?.dpd ?? 0, exposureMinor: BigInt(row?.exposure ?? '0'), monthlyDebtServiceMinor: BigInt(row?.service ?? '0') }
-}
+    from (select l.status, l.dpd, l.principal_minor,
+        (select coalesce(sum(i.principal_due - i.principal_paid - i.principal_waived), 0) from loan_installments i where i.tenant_id = l.tenant_id and i.loan_id = l.id) as outstanding,
+        (select coalesce(sum(i.principal_due + i.interest_due) / nullif(count(*), 0), 0) from loan_installments i where i.tenant_id = l.tenant_id and i.loan_id = l.id) as installment
+      from loans l where l.enterprise_id = e.id and l.status in ('approved', 'active')) as per_loan
+  ) as x`
 
 function templateFields(template: ScheduleTemplate): Record<string, unknown> {
   const { compat, ...rest } = template
@@ -175,19 +177,24 @@ export async function applyForLoan(trx: Tx, deps: CreditDeps, input: ApplyInput)
   const product = await findProduct(trx, input.tenantId, input.productId)
   if (product === undefined) return { status: 'product_not_found', detail: 'no such loan product' }
   const now = deps.clock.now()
-  // The enterprise, the business date and the consent in one round trip.
-  const enterprise = (await sql<EnterpriseRow & { business_date: string; consents: number }>`
+  // The enterprise, the business date, its consents and its loans in one round trip.
+  const enterprise = (await sql<EnterpriseRow & { business_date: string; consents: number; consented: string[]; dpd: number | null; exposure: string | null; service: string | null }>`
     select e.founded_on::text as founded_on, e.sector, (select business_date::text from tenants where id = ${input.tenantId}) as business_date,
-      (select count(*)::int from consents c where c.enterprise_id = e.id and c.purpose = 'credit_assessment' and c.revoked_at is null and c.granted_at <= ${now} and c.expires_at > ${now}) as consents
-    from enterprises e where e.id = ${input.enterpriseId}`.execute(trx)).rows[0]
+      (select count(*)::int from consents c where c.enterprise_id = e.id and c.purpose = 'credit_assessment' and c.revoked_at is null and c.granted_at <= ${now} and c.expires_at > ${now}) as consents,
+      ${consentedItemsSql(sql`e.id`, 'credit_assessment', now)} as consented, x.dpd, x.exposure, x.service
+    from enterprises e cross join ${exposureSql} where e.id = ${input.enterpriseId}`.execute(trx)).rows[0]
   if (enterprise === undefined) return { status: 'enterprise_not_found', detail: 'no such enterprise' }
+  const exposure = { currentDpd: enterprise.dpd ?? 0, exposureMinor: BigInt(enterprise.exposure ?? '0'), monthlyDebtServiceMinor: BigInt(enterprise.service ?? '0') }
   const stored = await findActiveCompiledStrategy(trx, input.tenantId, input.strategyName)
   if (stored === undefined) return { status: 'no_active_strategy', detail: `strategy ${input.strategyName} has no active version` }
   const compiled = stored.compiled
   const definition = compiled.definition
   const businessDate = enterprise.business_date
 
-  const features = await computeEnterpriseFeatures(trx, deps, { tenantId: input.tenantId, enterpriseId: input.enterpriseId, purpose: 'credit_assessment', asOf: businessDate, knownBy: now, actor: input.actor, ...(input.requestId === undefined ? {} : { requestId: input.requestId }) })
+  const { report: features, audit: featuresAudit } = await readEnterpriseFeatures(trx, deps, {
+    tenantId: input.tenantId, enterpriseId: input.enterpriseId, purpose: 'credit_assessment', asOf: businessDate, knownBy: now, actor: input.actor, consented: new Set(enterprise.consented),
+    ...(input.requestId === undefined ? {} : { requestId: input.requestId }),
+  })
   const values: Record<string, unknown> = {}
   let model: ApplicationView['model'] = null
   for (const m of definition.models) {
@@ -198,7 +205,6 @@ export async function applyForLoan(trx: Tx, deps: CreditDeps, input: ApplyInput)
     values[m.output] = (scored.value.scores[0] as { score: number }).score
     model ??= { id: champion.id, name: champion.name, version: champion.version }
   }
-  const exposure = await readLoanExposure(trx, input.enterpriseId)
   const available: Record<string, unknown> = {
     'application.amount': convertMinorToMajor(input.amountMinor, product.currency),
     'application.termMonths': input.termMonths,
@@ -245,13 +251,20 @@ export async function applyForLoan(trx: Tx, deps: CreditDeps, input: ApplyInput)
     businessDate, status: outcome, decision, strategy: { id: stored.id, name: stored.name, version: stored.version }, model, inputs, createdAt: now, kind,
     creditLineId: input.creditLineId ?? null,
   }
+  // The application, its offer and the audit entries (the features read, the decision) in one statement.
+  const audits: AuditEntry[] = [featuresAudit]
+  if (input.auditDecision === true) {
+    audits.push({ tenantId: input.tenantId, actor: input.actor, action: 'application.decide', targetKind: 'application', targetId: applicationId, at: now, ids: deps.ids, detail: { outcome }, ...(input.requestId === undefined ? {} : { requestId: input.requestId }) })
+  }
   await sql`
-    insert into applications (tenant_id, id, enterprise_id, product_id, amount_minor, currency, term_months, business_date, status, decision, strategy_id, strategy_name,
-      strategy_version, model_id, model_name, model_version, inputs, created_by, created_at, kind, credit_line_id)
-    values (${input.tenantId}, ${applicationId}, ${input.enterpriseId}, ${product.id}, ${input.amountMinor.toString()}, ${product.currency}, ${input.termMonths}, ${businessDate},
-      ${outcome}, ${JSON.stringify(decision)}::jsonb, ${stored.id}, ${stored.name}, ${stored.version}, ${model?.id ?? null}, ${model?.name ?? null}, ${model?.version ?? null},
-      ${JSON.stringify(inputs)}::jsonb, ${actorLabel(input.actor)}, ${now}, ${kind}, ${input.creditLineId ?? null})`.execute(trx)
-  if (offer !== null && kind === 'loan') await insertOffer(trx, input.tenantId, offer, now)
+    with application as (
+      insert into applications (tenant_id, id, enterprise_id, product_id, amount_minor, currency, term_months, business_date, status, decision, strategy_id, strategy_name,
+        strategy_version, model_id, model_name, model_version, inputs, created_by, created_at, kind, credit_line_id)
+      values (${input.tenantId}, ${applicationId}, ${input.enterpriseId}, ${product.id}, ${input.amountMinor.toString()}, ${product.currency}, ${input.termMonths}, ${businessDate},
+        ${outcome}, ${JSON.stringify(decision)}::jsonb, ${stored.id}, ${stored.name}, ${stored.version}, ${model?.id ?? null}, ${model?.name ?? null}, ${model?.version ?? null},
+        ${JSON.stringify(inputs)}::jsonb, ${actorLabel(input.actor)}, ${now}, ${kind}, ${input.creditLineId ?? null}))
+    ${offer !== null && kind === 'loan' ? sql`, offer as (${offerInsert(input.tenantId, offer, now)})` : sql``}
+    ${auditInsert(audits)}`.execute(trx)
   return { status: 'ok', application, offer: kind === 'loan' ? offer : null, terms: offer, strategyTerms: definition.terms.allowedMonths }
 }
 
@@ -260,11 +273,15 @@ export const actorLabel = (actor: Actor): string => `${actor.kind}:${actor.id ??
 
 /** Stores an open offer (an approval by the engine, or by a reviewer). */
 export async function insertOffer(trx: Tx, tenantId: string, offer: OfferView, now: Date): Promise<void> {
-  await sql`
+  await offerInsert(tenantId, offer, now).execute(trx)
+}
+
+function offerInsert(tenantId: string, offer: OfferView, now: Date): RawBuilder<unknown> {
+  return sql`
     insert into offers (tenant_id, id, application_id, limit_minor, amount_minor, currency, annual_rate_pct, apr_pct, upfront_fee_minor, term_months, schedule_preview,
       expires_at, status, loan_id, created_at, updated_at)
     values (${tenantId}, ${offer.id}, ${offer.applicationId}, ${offer.limitMinor.toString()}, ${offer.amountMinor.toString()}, ${offer.currency}, ${offer.annualRatePct}::numeric,
-      ${offer.aprPct}::numeric, ${offer.upfrontFeeMinor.toString()}, ${offer.termMonths}, ${JSON.stringify(offer.schedulePreview)}::jsonb, ${offer.expiresAt}, 'open', null, ${now}, ${now})`.execute(trx)
+      ${offer.aprPct}::numeric, ${offer.upfrontFeeMinor.toString()}, ${offer.termMonths}, ${JSON.stringify(offer.schedulePreview)}::jsonb, ${offer.expiresAt}, 'open', null, ${now}, ${now})`
 }
 
 type ApplicationRow = {

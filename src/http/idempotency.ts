@@ -3,7 +3,8 @@
  * `Idempotency-Key` on every mutating route, and the one way a route changes state: `mutate()`.
  *
  * Before the handler runs, the key is reserved in its own short transaction (state in_flight, with a
- * lease). Then `mutate()` runs the effect and writes the response into the reservation in the SAME
+ * lease; committed without waiting for the WAL flush: the effect's durable commit flushes it too, and a
+ * reservation lost in a crash stands for an effect that never committed). Then `mutate()` runs the effect and writes the response into the reservation in the SAME
  * transaction, so a stored response exists if and only if the effect committed. A retry of a completed
  * request gets the stored status and body (header `Idempotent-Replayed: true`); the same key with a
  * different method, path or body gets `idempotency_key_reused` (422); a duplicate while the first is
@@ -79,7 +80,7 @@ export function registerIdempotency(app: App, deps: AppDeps): void {
       // The first attempt died without finishing (its effect did not commit): this retry takes over.
       await trx.updateTable('idempotency_keys').set({ lease_until: new Date(now.getTime() + leaseMs), principal_id: principal.id }).where('key', '=', header).execute()
       return { kind: 'run' as const }
-    })
+    }, { asyncCommit: true }) // a reservation lost in a crash had no effect committed after it (see inTenant)
     switch (decision.kind) {
       case 'run':
         request.idempotency = { tenantId: principal.tenantId, key: header }

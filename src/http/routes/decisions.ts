@@ -246,9 +246,8 @@ export function registerDecisionRoutes(app: App, deps: AppDeps, options: Decisio
           await audit(trx, principal, 'application.decide', 'application', result.application.id, request.id, { outcome: result.application.status, kind: 'credit_line', creditLineId: result.line?.id ?? null })
           return { statusCode: 201, body: applicationView(result.application, null, false, { line: result.line }) }
         }
-        const result = await applyForLoan(trx, deps, input)
+        const result = await applyForLoan(trx, deps, { ...input, auditDecision: true }) // audited with the application, in one statement
         if (result.status !== 'ok') throw new Problem(result.status, result.detail)
-        await audit(trx, principal, 'application.decide', 'application', result.application.id, request.id, { outcome: result.application.status })
         return { statusCode: 201, body: applicationView(result.application, result.offer, false) }
       })
     },
