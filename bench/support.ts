@@ -33,7 +33,7 @@ export async function openBenchDatabase(): Promise<BenchDatabase> {
   await ensureDatabase(serverUrl, name)
   const url = withDatabaseName(serverUrl, name)
   await migrate(url)
-  const db = createKysely(url, 16)
+  const db = createKysely(url, 16, { prepare: process.env.PUHUI_BENCH_PREPARE !== 'off' })
   const adminUrl = serverUrl
   return {
     db,

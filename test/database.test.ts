@@ -56,6 +56,32 @@ describe('row-level security', () => {
   })
 })
 
+describe('prepared statements', () => {
+  it('prepares a statement from its second use on a connection; results follow the parameters and the tenant setting', async () => {
+    await t.db.connection().execute(async (connection) => {
+      const names = (tenant: string) => sql<{ name: string }>`select name from enterprises where founded_on = ${'2020-02-29'}::date and tenant_id = ${tenant}`.execute(connection)
+      await sql`select set_config('puhui.tenant_id', ${tenantA}, false)`.execute(connection)
+      for (let k = 0; k < 8; k++) expect((await names(tenantA)).rows).toEqual([{ name: 'A Co' }]) // past PostgreSQL's switch to a generic plan
+      const prepared = await sql<{ statement: string; parameter_types: string[] }>`select statement, parameter_types::text[] from pg_prepared_statements where statement like ${'select name from enterprises where founded_on%'}`.execute(connection)
+      expect(prepared.rows).toHaveLength(1)
+      expect(prepared.rows[0]?.parameter_types).toEqual(['date', 'uuid'])
+      // Row-level security is evaluated at execution: the same prepared statement sees the other tenant's rows only.
+      await sql`select set_config('puhui.tenant_id', ${tenantB}, false)`.execute(connection)
+      expect((await names(tenantA)).rows).toEqual([])
+      expect((await names(tenantB)).rows).toEqual([{ name: 'B Co' }])
+      await sql`select set_config('puhui.tenant_id', '', false)`.execute(connection)
+    })
+  })
+
+  it('keeps statements without parameters (several statements in one) on the simple protocol', async () => {
+    const result = await inTenant(t.db, tenantA, async (trx) => {
+      for (let k = 0; k < 3; k++) await sql.raw(`select 1; select 2`).execute(trx)
+      return sql<{ n: number }>`select count(*)::int as n from pg_prepared_statements where statement like 'select 1;%'`.execute(trx)
+    })
+    expect(result.rows[0]?.n).toBe(0)
+  })
+})
+
 describe('connection', () => {
   it('reaches the embedded server over its Unix-domain socket (no TCP round trips), an external one as configured', async () => {
     const address = (await sql<{ addr: string | null }>`select inet_server_addr()::text as addr`.execute(t.db)).rows[0]?.addr

@@ -89,6 +89,8 @@ describe('strategy governance over HTTP', () => {
 
 describe('applications', () => {
   it('approves with an offer (APR by IRR with the fee, within the cap), stores the trace, and accepting disburses the loan (payout succeeded)', async () => {
+    const scoresOfShop = () => inTenant(t.database.db, tenantId, async (trx) => (await sql<{ n: number }>`select count(*)::int as n from model_scores where subject = ${shop}`.execute(trx)).rows[0]?.n)
+    const scoresBefore = await scoresOfShop()
     const response = await apply()
     expect(response.status, JSON.stringify(response.body)).toBe(201)
     const body = response.body
@@ -100,6 +102,15 @@ describe('applications', () => {
     expect(apr).toBeGreaterThan(nominal)
     expect(apr).toBeLessThanOrEqual(24)
     expect(((offer.schedulePreview as Json).rows as Json[]).length).toBe(12)
+
+    // Written with the application in one statement: the offer, the score kept for monitoring, and the audit
+    // of the features read and of the decision (same request id).
+    const kept = await inTenant(t.database.db, tenantId, async (trx) => ({
+      offers: (await sql<{ n: number }>`select count(*)::int as n from offers where application_id = ${body.id as string}`.execute(trx)).rows[0]?.n,
+      audits: (await sql<{ action: string; target_id: string }>`select action, target_id from audit_log where request_id = (select request_id from audit_log where target_id = ${body.id as string} and action = 'application.decide') order by action`.execute(trx)).rows,
+    }))
+    expect(await scoresOfShop()).toBe((scoresBefore ?? 0) + 1)
+    expect(kept).toEqual({ offers: 1, audits: [{ action: 'application.decide', target_id: body.id }, { action: 'features.read', target_id: shop }] })
 
     const detail = await ok('GET', `/v1/applications/${body.id as string}`, borrower)
     expect((detail.decision as { trace: Json[] }).trace.length).toBeGreaterThan(10)

@@ -4,6 +4,7 @@
  * gives a Kysely instance whose connections run as the `puhui_app` role (so row-level security and the
  * append-only grants apply). Driver type conversion lives here and nowhere else.
  */
+import crypto from 'node:crypto'
 import { CompiledQuery, Kysely, PostgresDialect, type Transaction } from 'kysely'
 import pg from 'pg'
 import type { Logger } from 'pino'
@@ -48,13 +49,18 @@ export const pgTypes = {
 
 export const appRole = 'puhui_app'
 
-/** A Kysely instance over `url` whose every connection acts as the application role. */
-export function createKysely(url: string, poolMax: number): Kysely<DB> {
+/**
+ * A Kysely instance over `url` whose every connection acts as the application role. `prepare` (default
+ * on): statements the process runs repeatedly become prepared statements on each connection
+ * (`preparingRepeatedStatements`).
+ */
+export function createKysely(url: string, poolMax: number, options: { prepare?: boolean } = {}): Kysely<DB> {
   const pool = new pg.Pool({ connectionString: url, max: poolMax, types: pgTypes, application_name: 'puhui' })
   // An idle client can be cut off by the server (restart, shutdown, a dropped database): node-postgres
   // then emits 'error' on the pool, which would crash the process if nobody listened. The client is
   // discarded by the pool either way, and the next query reports any real outage.
   pool.on('error', () => undefined)
+  if (options.prepare !== false) pool.on('connect', preparingRepeatedStatements)
   return new Kysely<DB>({
     dialect: new PostgresDialect({
       pool,
@@ -63,6 +69,44 @@ export function createKysely(url: string, poolMax: number): Kysely<DB> {
       },
     }),
   })
+}
+
+/** Statement texts seen, with how often (bounded: forgotten all at once when full). */
+const statementUses = new Map<string, { uses: number; name: string | null }>()
+const statementTextsMax = 20_000
+/** Prepared statements a connection keeps at most (each holds a plan in its server process). */
+export const preparedPerConnectionMax = 500
+
+/**
+ * Makes `client` run a parameterised statement as a named prepared statement from its second use in
+ * this process on: PostgreSQL then parses and analyses it once per connection instead of on every
+ * execution (and may reuse a generic plan), and the driver sends only Bind/Execute. Statements without
+ * parameters (`begin; …` in `inTenant`, multi-statement scripts) stay on the simple protocol. Names are a
+ * hash of the text, so one text has one name everywhere; at most `preparedPerConnectionMax` per
+ * connection, the rest run unnamed as before. PostgreSQL re-plans a prepared statement by itself when a
+ * table it reads changes (migrations run before the pool opens).
+ */
+function preparingRepeatedStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown
+  const prepared = new Set<string>()
+  const patched = (text: unknown, values?: unknown, callback?: unknown): unknown => {
+    if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0 || callback !== undefined) return query(text, values, callback)
+    let seen = statementUses.get(text)
+    if (seen === undefined) {
+      if (statementUses.size >= statementTextsMax) statementUses.clear()
+      seen = { uses: 0, name: null }
+      statementUses.set(text, seen)
+    }
+    seen.uses++
+    if (seen.uses < 2) return query(text, values)
+    seen.name ??= `p${crypto.createHash('sha1').update(text).digest('hex').slice(0, 24)}`
+    if (!prepared.has(seen.name)) {
+      if (prepared.size >= preparedPerConnectionMax) return query(text, values)
+      prepared.add(seen.name)
+    }
+    return query({ name: seen.name, text, values })
+  }
+  client.query = patched as typeof client.query
 }
 
 const uuidText = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i

@@ -32,7 +32,7 @@ import { consentedItemsSql, readEnterpriseFeatures, type CreditDeps } from '../c
 import type { Tx } from '../db/database.ts'
 import { convertMajorToMinor, convertMinorToMajor, decide, findActiveCompiledStrategy, type Decision, type DecisionReason } from '../decisions/index.ts'
 import { buildSchedule, findProduct, measureApr, parseScheduleSpec, scheduleToJson, type LoanProduct, type ScheduleTemplate } from '../loans/index.ts'
-import { scoreWith } from '../scoring/index.ts'
+import { scoreWithDeferredStore } from '../scoring/index.ts'
 
 /** An offer stands for three days. */
 export const offerValidityMs = 3 * 24 * 3_600_000
@@ -197,11 +197,13 @@ export async function applyForLoan(trx: Tx, deps: CreditDeps, input: ApplyInput)
   })
   const values: Record<string, unknown> = {}
   let model: ApplicationView['model'] = null
+  const scoreStores: RawBuilder<unknown>[] = [] // written with the application
   for (const m of definition.models) {
     // A document that pins a model version scores with that version; otherwise with the champion.
-    const scored = await scoreWith(trx, deps, { tenantId: input.tenantId, model: { name: m.name, version: m.version }, rows: [{ subject: input.enterpriseId, values: features.features }] })
+    const scored = await scoreWithDeferredStore(trx, deps, { tenantId: input.tenantId, model: { name: m.name, version: m.version }, rows: [{ subject: input.enterpriseId, values: features.features }] })
     if (scored.status !== 'ok') return { status: 'no_champion_model', detail: m.version === null ? `model ${m.name} has no champion` : `model ${m.name} version ${m.version} is not registered, or retired` }
     const champion = scored.value.model
+    if (scored.value.store !== null) scoreStores.push(scored.value.store)
     values[m.output] = (scored.value.scores[0] as { score: number }).score
     model ??= { id: champion.id, name: champion.name, version: champion.version }
   }
@@ -251,7 +253,7 @@ export async function applyForLoan(trx: Tx, deps: CreditDeps, input: ApplyInput)
     businessDate, status: outcome, decision, strategy: { id: stored.id, name: stored.name, version: stored.version }, model, inputs, createdAt: now, kind,
     creditLineId: input.creditLineId ?? null,
   }
-  // The application, its offer and the audit entries (the features read, the decision) in one statement.
+  // The application, its offer, the scores and the audit entries (the features read, the decision) in one statement.
   const audits: AuditEntry[] = [featuresAudit]
   if (input.auditDecision === true) {
     audits.push({ tenantId: input.tenantId, actor: input.actor, action: 'application.decide', targetKind: 'application', targetId: applicationId, at: now, ids: deps.ids, detail: { outcome }, ...(input.requestId === undefined ? {} : { requestId: input.requestId }) })
@@ -264,6 +266,7 @@ export async function applyForLoan(trx: Tx, deps: CreditDeps, input: ApplyInput)
         ${outcome}, ${JSON.stringify(decision)}::jsonb, ${stored.id}, ${stored.name}, ${stored.version}, ${model?.id ?? null}, ${model?.name ?? null}, ${model?.version ?? null},
         ${JSON.stringify(inputs)}::jsonb, ${actorLabel(input.actor)}, ${now}, ${kind}, ${input.creditLineId ?? null}))
     ${offer !== null && kind === 'loan' ? sql`, offer as (${offerInsert(input.tenantId, offer, now)})` : sql``}
+    ${sql.join(scoreStores.map((store, k) => sql`, ${sql.ref(`score_${k}`)} as (${store})`), sql``)}
     ${auditInsert(audits)}`.execute(trx)
   return { status: 'ok', application, offer: kind === 'loan' ? offer : null, terms: offer, strategyTerms: definition.terms.allowedMonths }
 }

@@ -4,7 +4,7 @@
  * its name, change a version's status (champion / challenger / retired, one champion per name), score
  * rows with a version (keeping each score and its bins for monitoring), and report drift.
  */
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import { appendAudit, type Actor } from '../access/index.ts'
 import type { Clock } from '../core/clock.ts'
 import type { IdSource } from '../core/ids.ts'
@@ -140,19 +140,32 @@ export async function scoreWith(
   deps: RegistryDeps,
   input: { tenantId: string; model: ModelSelector; rows: readonly { subject?: string; values: Record<string, string | number | null> }[] },
 ): Promise<Result<{ model: ModelSummary; scores: ScoreResult[] }, 'model_not_found' | 'model_retired'>> {
+  const scored = await scoreWithDeferredStore(trx, deps, input)
+  if (scored.status !== 'ok') return scored
+  if (scored.value.store !== null) await scored.value.store.execute(trx)
+  return ok({ model: scored.value.model, scores: scored.value.scores })
+}
+
+/**
+ * `scoreWith` with the insert that keeps the scores handed back (`store`, null for no rows) instead of run:
+ * the caller MUST run it in the same transaction, e.g. as part of a `WITH` of its own writes.
+ */
+export async function scoreWithDeferredStore(
+  trx: Tx,
+  deps: RegistryDeps,
+  input: { tenantId: string; model: ModelSelector; rows: readonly { subject?: string; values: Record<string, string | number | null> }[] },
+): Promise<Result<{ model: ModelSummary; scores: ScoreResult[]; store: RawBuilder<unknown> | null }, 'model_not_found' | 'model_retired'>> {
   const row = await findModelRowBy(trx, input.model)
   if (row === undefined) return fail('model_not_found')
   if (row.status === 'retired') return fail('model_retired')
   const compiled = compiledOf(row)
   const now = deps.clock.now()
   const results = input.rows.map((r) => ({ result: scoreRow(compiled, (name) => r.values[name]), bins: assignBins(compiled, (name) => r.values[name]), subject: r.subject ?? null }))
-  if (results.length > 0) {
-    await sql`insert into model_scores (tenant_id, id, model_id, scored_at, subject, score, probability, bins)
+  const store = results.length === 0 ? null : sql`insert into model_scores (tenant_id, id, model_id, scored_at, subject, score, probability, bins)
       select ${input.tenantId}, r.id, ${row.id}, ${now}, r.subject, r.score, r.probability, string_to_array(r.bins, ',')::smallint[]
       from unnest(${results.map(() => deps.ids.next())}::uuid[], ${results.map((r) => r.subject)}::text[], ${results.map((r) => r.result.score)}::float8[],
-        ${results.map((r) => r.result.probability)}::float8[], ${results.map((r) => r.bins.join(','))}::text[]) as r(id, subject, score, probability, bins)`.execute(trx)
-  }
-  return ok({ model: toSummary(row), scores: results.map((r) => r.result) })
+        ${results.map((r) => r.result.probability)}::float8[], ${results.map((r) => r.bins.join(','))}::text[]) as r(id, subject, score, probability, bins)`
+  return ok({ model: toSummary(row), scores: results.map((r) => r.result), store })
 }
 
 /** Scores rows with a version by id (see `scoreWith`). */
