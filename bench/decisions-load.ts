@@ -11,7 +11,11 @@ export type LoadPhase =
   | { kind: 'serial'; count: number }
   | { kind: 'apply'; ratePerS: number; seconds: number }
   | { kind: 'flows'; ratePerS: number; seconds: number }
-export type PhaseReport = { latencies: number[]; sent: number; lateStartMaxMs: number; outcomes: Record<string, number>; failures: string[] }
+export type PhaseReport = {
+  latencies: number[]; sent: number; lateStartMaxMs: number; outcomes: Record<string, number>; failures: string[]
+  /** The slowest requests: when they were due (ms from the phase's start) and how long they took. */
+  slowest: { atMs: number; latencyMs: number }[]
+}
 
 type Answer = { status: number; body: Record<string, unknown> }
 
@@ -36,6 +40,7 @@ async function openLoop(ratePerS: number, seconds: number, task: (k: number, sch
   const total = Math.round(ratePerS * seconds)
   const pending: Promise<void>[] = []
   const latencies: number[] = []
+  const timeline: { atMs: number; latencyMs: number }[] = []
   let lateStartMaxMs = 0
   const start = performance.now() + 20
   for (let k = 0; k < total; k++) {
@@ -43,11 +48,16 @@ async function openLoop(ratePerS: number, seconds: number, task: (k: number, sch
     const wait = scheduledAt - performance.now()
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait))
     lateStartMaxMs = Math.max(lateStartMaxMs, performance.now() - scheduledAt)
-    pending.push(task(k, scheduledAt).then((latency) => { if (latency !== null) latencies.push(latency) }))
+    pending.push(task(k, scheduledAt).then((latency) => {
+      if (latency === null) return
+      latencies.push(latency)
+      timeline.push({ atMs: Math.round(scheduledAt - start), latencyMs: Math.round(latency * 10) / 10 })
+    }))
   }
   await Promise.all(pending)
   latencies.sort((a, b) => a - b)
-  return { latencies, sent: total, lateStartMaxMs }
+  const slowest = timeline.sort((a, b) => b.latencyMs - a.latencyMs).slice(0, 20).sort((a, b) => a.atMs - b.atMs)
+  return { latencies, sent: total, lateStartMaxMs, slowest }
 }
 
 async function runPhase(phase: LoadPhase): Promise<PhaseReport> {
@@ -70,7 +80,7 @@ async function runPhase(phase: LoadPhase): Promise<PhaseReport> {
         latencies.push(performance.now() - t0)
       }
       latencies.sort((a, b) => a - b)
-      return { latencies, sent: phase.count, lateStartMaxMs: 0, outcomes, failures }
+      return { latencies, sent: phase.count, lateStartMaxMs: 0, outcomes, failures, slowest: [] }
     }
     case 'apply': {
       const loop = await openLoop(phase.ratePerS, phase.seconds, async (k, scheduledAt) => {

@@ -27,6 +27,7 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Worker } from 'node:worker_threads'
 import { sql } from 'kysely'
 import { createApiKey, createTenant, systemActor } from '../src/access/index.ts'
@@ -276,8 +277,12 @@ async function benchHttp(quick: boolean): Promise<{ p50: number; p99: number; di
       log(`warm-up: ${warmUp.sent} applications, p99 ${round(percentile(warmUp.latencies, 99), 1)} ms`)
       started = performance.now()
       meter = cpuMeter()
+      const delay = monitorEventLoopDelay({ resolution: 5 })
+      delay.enable()
       const load = await run({ kind: 'apply', ratePerS: 200, seconds: quick ? 5 : 60 })
-      log(`open loop: ${describeCpu(meter.read(), load.sent, 'application')}`)
+      delay.disable()
+      log(`server event loop delay: p50 ${round(delay.percentile(50) / 1e6, 1)} ms, p99 ${round(delay.percentile(99) / 1e6, 1)} ms, max ${round(delay.max / 1e6, 1)} ms`)
+      log(`open loop: ${describeCpu(meter.read(), load.sent, 'application')}; slowest (due at ms: took ms) ${load.slowest.map((slow) => `${slow.atMs}: ${slow.latencyMs}`).join(', ')}`)
       const seconds = (performance.now() - started) / 1000
       // A failed request keeps its latency (until the failure was seen) in the figures, and is reported here.
       if (load.failures.length > 0) log(`${load.failures.length} of ${load.sent} applications FAILED, e.g. ${load.failures[0] ?? ''}`)
