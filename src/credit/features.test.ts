@@ -1,7 +1,8 @@
+import fc from 'fast-check'
 import { Temporal } from 'temporal-polyfill'
 import { describe, expect, it } from 'vitest'
 import { checkCircularTrading, runCrossChecks } from './cross-checks.ts'
-import { computeFeatures, featureCatalogue, lastClosedMonth, type FeatureRecord } from './features.ts'
+import { computeFeatures, featureCatalogue, lastClosedMonth, monthsBack, type FeatureRecord } from './features.ts'
 
 const asOf = Temporal.PlainDate.from('2026-07-10') // last closed month: 2026-06
 
@@ -9,6 +10,16 @@ function ordersMonth(month: string, gmvYuan: number, extra: Record<string, strin
   return { source: 'orders', occurredOn: `${month}-28`, fields: { month, gmvMinor: String(gmvYuan * 100), orders: '10', buyers: '8', repeatBuyers: '2', topBuyerShare: '0.25', refundsMinor: String(gmvYuan), refunds: '1', currency: 'CNY', ...extra } }
 }
 const months = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `2026-${String(from + i).padStart(2, '0')}`)
+
+describe('monthsBack', () => {
+  it('lists the months ending with a month, oldest first, as Temporal counts them', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 9999 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 36 }), (year, month, count) => {
+      const end = Temporal.PlainYearMonth.from({ year, month })
+      fc.pre(year * 12 + month - count >= 12) // stays within years 0001+
+      expect(monthsBack(end, count)).toEqual(Array.from({ length: count }, (_, i) => end.subtract({ months: count - 1 - i }).toString()))
+    }), { numRuns: 500 })
+  })
+})
 
 describe('feature catalogue', () => {
   it('documents at least 30 features, each once', () => {

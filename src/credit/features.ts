@@ -63,8 +63,14 @@ export function lastClosedMonth(asOf: Temporal.PlainDate): Temporal.PlainYearMon
   return asOf.day === month.daysInMonth ? month : month.subtract({ months: 1 })
 }
 
-function monthsBack(end: Temporal.PlainYearMonth, count: number): string[] {
-  return Array.from({ length: count }, (_, i) => end.subtract({ months: count - 1 - i }).toString())
+/** The `count` months ending with `end`, oldest first, as YYYY-MM (integer month arithmetic: asked per decision). */
+export function monthsBack(end: Temporal.PlainYearMonth, count: number): string[] {
+  const last = end.year * 12 + (end.month - 1)
+  return Array.from({ length: count }, (_, i) => {
+    const index = last - (count - 1 - i)
+    const year = Math.floor(index / 12)
+    return `${String(year).padStart(4, '0')}-${String(index - year * 12 + 1).padStart(2, '0')}`
+  })
 }
 
 /** Per month (YYYY-MM) of a source, the record's fields. The latest ingested wins if several. */
