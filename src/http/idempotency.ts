@@ -3,8 +3,9 @@
  * `Idempotency-Key` on every mutating route, and the one way a route changes state: `mutate()`.
  *
  * Before the handler runs, the key is reserved in its own short transaction (state in_flight, with a
- * lease; committed without waiting for the WAL flush: the effect's durable commit flushes it too, and a
- * reservation lost in a crash stands for an effect that never committed). Then `mutate()` runs the effect and writes the response into the reservation in the SAME
+ * lease; one statement, `puhui_reserve_idempotency_key`, committed without waiting for the WAL flush: the
+ * effect's durable commit flushes it too, and a reservation lost in a crash stands for an effect that never
+ * committed). Then `mutate()` runs the effect and writes the response into the reservation in the SAME
  * transaction, so a stored response exists if and only if the effect committed. A retry of a completed
  * request gets the stored status and body (header `Idempotent-Replayed: true`); the same key with a
  * different method, path or body gets `idempotency_key_reused` (422); a duplicate while the first is
@@ -14,6 +15,7 @@
  */
 import crypto from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { sql } from 'kysely'
 import { idempotencyKeyLengthMax, requestTimeoutMs } from '../core/limits.ts'
 import { inTenant, type Tx } from '../db/database.ts'
 import type { App, AppDeps } from './app.ts'
@@ -52,6 +54,14 @@ export function registerIdempotency(app: App, deps: AppDeps): void {
     const principal = principalOf(request)
     const hash = requestHash(request)
     const now = deps.clock.now()
+    // The common case in one round trip (migration 0015): a new key, reserved with an asynchronous commit.
+    const reserved = await sql<{ reserved: boolean | null }>`select puhui_reserve_idempotency_key(${principal.tenantId}, ${header}, ${principal.id}, ${request.method},
+      ${request.url}, ${hash}, ${new Date(now.getTime() + leaseMs)}, ${now}) as reserved`.execute(deps.db)
+    if (reserved.rows[0]?.reserved === true) {
+      request.idempotency = { tenantId: principal.tenantId, key: header }
+      return
+    }
+    // The key exists: replay, reuse with another request, still in flight, or a dead attempt to take over.
     const decision = await inTenant(deps.db, principal.tenantId, async (trx) => {
       const inserted = await trx
         .insertInto('idempotency_keys')
