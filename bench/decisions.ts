@@ -25,6 +25,7 @@
  */
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
@@ -47,6 +48,7 @@ import {
   buildArtefact, compileScorecard, defaultScorecardOptions, evaluateScorecard, predictColumns, scoreRow, trainScorecard, type Column, type CompiledScorecard,
 } from '../src/scoring/index.ts'
 import type { LoadPhase, LoadTarget, PhaseReport } from './decisions-load.ts'
+import type { ServerThread } from './decisions-server.ts'
 import { cpuMeter, describeCpu, openBenchDatabase, percentile, round } from './support.ts'
 
 const strategySeed = 20_261_122
@@ -245,6 +247,25 @@ async function setUp(http: Http, db: Parameters<typeof inTenant>[0], enterpriseC
   return { operator, enterprises, product }
 }
 
+/** `count` Puhui servers in worker threads on one port (SO_REUSEPORT); none for 0. */
+async function startServerThreads(count: number, url: string, keyDir: string): Promise<{ count: number; base: string; close(): Promise<void> }> {
+  if (count === 0) return { count, base: '', close: async () => undefined }
+  const probe = net.createServer()
+  await new Promise<void>((resolve) => probe.listen({ host: '127.0.0.1', port: 0 }, resolve))
+  const port = (probe.address() as net.AddressInfo).port
+  await new Promise<void>((resolve) => probe.close(() => resolve()))
+  const threads = Array.from({ length: count }, () => new Worker(new URL('./decisions-server.ts', import.meta.url), { workerData: { url, keyDir, port, poolMax: 16 } satisfies ServerThread }))
+  await Promise.all(threads.map((thread) => new Promise<void>((resolve, reject) => { thread.once('message', () => resolve()); thread.once('error', reject) })))
+  return {
+    count,
+    base: `http://127.0.0.1:${port}`,
+    async close() {
+      await Promise.all(threads.map((thread) => new Promise<void>((resolve) => { thread.once('message', () => resolve()); thread.postMessage('close') })))
+      await Promise.all(threads.map((thread) => thread.terminate()))
+    },
+  }
+}
+
 async function benchHttp(quick: boolean): Promise<{ p50: number; p99: number; disbursedP99: number }> {
   const database = await openBenchDatabase()
   const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'puhui-bench-keys-'))
@@ -260,8 +281,11 @@ async function benchHttp(quick: boolean): Promise<{ p50: number; p99: number; di
     let started = performance.now()
     const setup = await setUp(http, database.db, enterpriseCount)
     log(`http setup: ${enterpriseCount} enterprises with data and consents, champion scorecard, sme-310 active (${round((performance.now() - started) / 1000, 1)} s)`)
-    // The load generator runs in a worker thread (its own event loop), the server on this one.
-    const target: LoadTarget = { base: address, key: setup.operator, enterprises: setup.enterprises, product: setup.product }
+    // The load generator runs in a worker thread (its own event loop), the server on this one, or on
+    // PUHUI_BENCH_SERVER_THREADS threads of its own sharing one port.
+    const serverThreads = await startServerThreads(Number(process.env.PUHUI_BENCH_SERVER_THREADS ?? 0), database.url, keyDir)
+    if (serverThreads.count > 0) log(`server: ${serverThreads.count} threads on ${serverThreads.base} (SO_REUSEPORT)`)
+    const target: LoadTarget = { base: serverThreads.count > 0 ? serverThreads.base : address, key: setup.operator, enterprises: setup.enterprises, product: setup.product }
     const worker = new Worker(new URL('./decisions-load.ts', import.meta.url), { workerData: target })
     const run = (phase: LoadPhase) => new Promise<PhaseReport>((resolve, reject) => {
       worker.once('message', (report: PhaseReport | { error: string }) => ('error' in report ? reject(new Error(report.error)) : resolve(report)))
@@ -297,6 +321,7 @@ async function benchHttp(quick: boolean): Promise<{ p50: number; p99: number; di
       return { p50, p99, disbursedP99 }
     } finally {
       await worker.terminate()
+      await serverThreads.close()
     }
   } finally {
     await app.close()

@@ -48,6 +48,8 @@ export const pgTypes = {
 }
 
 export const appRole = 'puhui_app'
+/** How long an idle pooled connection is kept (see createKysely). */
+export const poolIdleMs = 300_000
 
 /**
  * A Kysely instance over `url` whose every connection acts as the application role. `prepare` (default
@@ -55,7 +57,11 @@ export const appRole = 'puhui_app'
  * (`preparingRepeatedStatements`).
  */
 export function createKysely(url: string, poolMax: number, options: { prepare?: boolean } = {}): Kysely<DB> {
-  const pool = new pg.Pool({ connectionString: url, max: poolMax, types: pgTypes, application_name: 'puhui' })
+  // Idle connections are kept for five minutes, not node-postgres's ten seconds: under steady traffic with
+  // bursts, a pool that shrinks after every quiet moment opens new connections in the next burst, and a new
+  // server process (fork, catalog caches, every prepared statement parsed again) is slowest exactly then
+  // (decisions bench: the p99 at 200 applications/s fell from 98 to 75 ms, the slowest from 202 to 126 ms).
+  const pool = new pg.Pool({ connectionString: url, max: poolMax, types: pgTypes, application_name: 'puhui', idleTimeoutMillis: poolIdleMs })
   // An idle client can be cut off by the server (restart, shutdown, a dropped database): node-postgres
   // then emits 'error' on the pool, which would crash the process if nobody listened. The client is
   // discarded by the pool either way, and the next query reports any real outage.
