@@ -301,10 +301,13 @@ async function benchHttp(quick: boolean): Promise<{ p50: number; p99: number; di
       log(`warm-up: ${warmUp.sent} applications, p99 ${round(percentile(warmUp.latencies, 99), 1)} ms`)
       started = performance.now()
       meter = cpuMeter()
+      const walBytes = async () => BigInt((await sql<{ bytes: string }>`select wal_bytes::text as bytes from pg_stat_wal`.execute(database.db)).rows[0]?.bytes ?? '0')
+      const walBefore = await walBytes()
       const delay = monitorEventLoopDelay({ resolution: 5 })
       delay.enable()
       const load = await run({ kind: 'apply', ratePerS: 200, seconds: quick ? 5 : 60 })
       delay.disable()
+      log(`WAL per application: ${round(Number(await walBytes() - walBefore) / 1024 / Math.max(1, Math.round(200 * (quick ? 5 : 60))), 1)} KiB (all of the server's WAL while the open loop ran)`)
       log(`server event loop delay: p50 ${round(delay.percentile(50) / 1e6, 1)} ms, p99 ${round(delay.percentile(99) / 1e6, 1)} ms, max ${round(delay.max / 1e6, 1)} ms`)
       log(`open loop: ${describeCpu(meter.read(), load.sent, 'application')}; slowest (due at ms: took ms) ${load.slowest.map((slow) => `${slow.atMs}: ${slow.latencyMs}`).join(', ')}`)
       const seconds = (performance.now() - started) / 1000
