@@ -13,7 +13,8 @@
  * Over HTTP. Puhui on a real socket (127.0.0.1, ephemeral port) on the embedded PostgreSQL (fsync on),
  * the SME 310 strategy with a trained champion scorecard, N enterprises with six months of sales and
  * payment flows and a credit-assessment consent, and the simulated bank with its latency fixed at 100 ms.
- * The load generator runs in a worker thread of this process (bench/decisions-load.ts: its own event
+ * The server runs in two HTTP threads sharing the port, as `PUHUI_HTTP_THREADS=2` runs it (until the fourth
+ * session: one, on this thread; `PUHUI_BENCH_HTTP_THREADS=0` still measures that). The load generator runs in a worker thread of this process (bench/decisions-load.ts: its own event
  * loop, as a separate client would be; until the third session it shared the server's), open loop: a
  * request is sent every 5 ms (200/s) on schedule whatever the answers, and each latency is measured from
  * its scheduled send time, so a stall counts against every request it delays (no coordinated omission). Every request has its own
@@ -42,13 +43,13 @@ import {
 import sme310 from '../src/decisions/sme-310.strategy.json' with { type: 'json' }
 import { createSimulatedBank } from '../src/flows/index.ts'
 import { buildApp } from '../src/http/app.ts'
+import { startHttpThreads } from '../src/http/threads.ts'
 import { loadKeyring } from '../src/keys/index.ts'
 import { createLogger } from '../src/log.ts'
 import {
   buildArtefact, compileScorecard, defaultScorecardOptions, evaluateScorecard, predictColumns, scoreRow, trainScorecard, type Column, type CompiledScorecard,
 } from '../src/scoring/index.ts'
 import type { LoadPhase, LoadTarget, PhaseReport } from './decisions-load.ts'
-import type { ServerThread } from './decisions-server.ts'
 import { cpuMeter, describeCpu, openBenchDatabase, percentile, round } from './support.ts'
 
 const strategySeed = 20_261_122
@@ -247,23 +248,18 @@ async function setUp(http: Http, db: Parameters<typeof inTenant>[0], enterpriseC
   return { operator, enterprises, product }
 }
 
-/** `count` Puhui servers in worker threads on one port (SO_REUSEPORT); none for 0. */
+/**
+ * `count` Puhui HTTP server threads on one port (the product's `PUHUI_HTTP_THREADS`, http/threads.ts), the
+ * simulated bank at 100 ms in each; none for 0 (the server on this thread).
+ */
 async function startServerThreads(count: number, url: string, keyDir: string): Promise<{ count: number; base: string; close(): Promise<void> }> {
   if (count === 0) return { count, base: '', close: async () => undefined }
   const probe = net.createServer()
   await new Promise<void>((resolve) => probe.listen({ host: '127.0.0.1', port: 0 }, resolve))
   const port = (probe.address() as net.AddressInfo).port
   await new Promise<void>((resolve) => probe.close(() => resolve()))
-  const threads = Array.from({ length: count }, () => new Worker(new URL('./decisions-server.ts', import.meta.url), { workerData: { url, keyDir, port, poolMax: 16 } satisfies ServerThread }))
-  await Promise.all(threads.map((thread) => new Promise<void>((resolve, reject) => { thread.once('message', () => resolve()); thread.once('error', reject) })))
-  return {
-    count,
-    base: `http://127.0.0.1:${port}`,
-    async close() {
-      await Promise.all(threads.map((thread) => new Promise<void>((resolve) => { thread.once('message', () => resolve()); thread.postMessage('close') })))
-      await Promise.all(threads.map((thread) => thread.terminate()))
-    },
-  }
+  const threads = await startHttpThreads(count, { databaseUrl: url, poolMax: 16, keys: { keyDir }, host: '127.0.0.1', port, logLevel: 'silent', cookieSecure: false, consoleDir: undefined, version: 'bench', railLatencyMs: 100 })
+  return { count, base: `http://127.0.0.1:${port}`, close: async () => { await threads.close() } }
 }
 
 async function benchHttp(quick: boolean): Promise<{ p50: number; p99: number; disbursedP99: number }> {
@@ -281,9 +277,9 @@ async function benchHttp(quick: boolean): Promise<{ p50: number; p99: number; di
     let started = performance.now()
     const setup = await setUp(http, database.db, enterpriseCount)
     log(`http setup: ${enterpriseCount} enterprises with data and consents, champion scorecard, sme-310 active (${round((performance.now() - started) / 1000, 1)} s)`)
-    // The load generator runs in a worker thread (its own event loop), the server on this one, or on
-    // PUHUI_BENCH_SERVER_THREADS threads of its own sharing one port.
-    const serverThreads = await startServerThreads(Number(process.env.PUHUI_BENCH_SERVER_THREADS ?? 0), database.url, keyDir)
+    // The load generator runs in a worker thread (its own event loop); the server in two HTTP threads sharing
+    // one port, as `PUHUI_HTTP_THREADS=2` runs it on a two-core machine (PUHUI_BENCH_HTTP_THREADS=0: on this thread).
+    const serverThreads = await startServerThreads(Number(process.env.PUHUI_BENCH_HTTP_THREADS ?? 2), database.url, keyDir)
     if (serverThreads.count > 0) log(`server: ${serverThreads.count} threads on ${serverThreads.base} (SO_REUSEPORT)`)
     const target: LoadTarget = { base: serverThreads.count > 0 ? serverThreads.base : address, key: setup.operator, enterprises: setup.enterprises, product: setup.product }
     const worker = new Worker(new URL('./decisions-load.ts', import.meta.url), { workerData: target })

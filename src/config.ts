@@ -19,6 +19,8 @@ export type Config = {
   /** OS user that runs the embedded PostgreSQL when Puhui itself runs as root. */
   pgOsUser: string
   dbPoolMax: number
+  /** HTTP server threads sharing the port (SO_REUSEPORT), the main thread included; each has its own pool. */
+  httpThreads: number
   cookieSecure: boolean
   /** Close each tenant's business day automatically once its calendar day has passed (the daily COB job). */
   autoCob: boolean
@@ -30,6 +32,12 @@ function readInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   if (text === undefined || text === '') return fallback
   if (!/^\d+$/.test(text)) throw new Error(`${name} must be a whole number, got "${text}"`)
   return Number.parseInt(text, 10)
+}
+
+function readRange(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const value = readInt(env, name, fallback)
+  if (value < min || value > max) throw new Error(`${name} must be between ${min} and ${max}, got ${value}`)
+  return value
 }
 
 function readFlag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
@@ -54,6 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataKeyFile: env.PUHUI_DATA_KEY_FILE,
     pgOsUser: env.PUHUI_PG_OS_USER ?? 'puhui',
     dbPoolMax: readInt(env, 'PUHUI_DB_POOL_MAX', 10),
+    httpThreads: readRange(env, 'PUHUI_HTTP_THREADS', 1, 1, 16),
     cookieSecure: readFlag(env, 'PUHUI_COOKIE_SECURE', false),
     autoCob: readFlag(env, 'PUHUI_AUTO_COB', true),
     consoleDir: path.resolve(env.PUHUI_CONSOLE_DIR ?? path.join(import.meta.dirname, '..', 'console', 'dist')),

@@ -6,6 +6,7 @@
  */
 import { sql, type Kysely } from 'kysely'
 import { buildApp, type App } from './http/app.ts'
+import { sharedPortListen, startHttpThreads } from './http/threads.ts'
 import { idempotencyRetentionHours } from './core/limits.ts'
 import type { DB } from './db/schema.ts'
 import { loadConfig, type Config } from './config.ts'
@@ -62,7 +63,15 @@ export async function startServer(config: Config = loadConfig(), log: Logger = c
     // One rail for the routes and the periodic reconciliation (a real bank adapter would be chosen here).
     const rail = createSimulatedBank()
     const app = await buildApp({ ...deps, log, keyring, cookieSecure: config.cookieSecure, consoleDir: config.consoleDir, version, rail })
-    await app.listen({ port: config.port, host: config.host })
+    // With PUHUI_HTTP_THREADS > 1 this thread and the others share the port (SO_REUSEPORT, http/threads.ts).
+    const shared = config.httpThreads > 1
+    await app.listen(shared ? sharedPortListen(config.host, config.port) : { port: config.port, host: config.host })
+    const threads = shared
+      ? await startHttpThreads(config.httpThreads - 1, {
+          databaseUrl: database.url, poolMax: config.dbPoolMax, keys: { keyDir: config.keyDir, signingKeyFile: config.signingKeyFile, dataKeyFile: config.dataKeyFile },
+          host: config.host, port: config.port, logLevel: config.logLevel, cookieSecure: config.cookieSecure, consoleDir: config.consoleDir, version,
+        }).catch(async (error: unknown) => { await app.close(); throw error })
+      : undefined
     const url = `http://${config.host === '0.0.0.0' || config.host === '127.0.0.1' ? 'localhost' : config.host}:${config.port}`
     const maintenance = setInterval(() => {
       purgeExpired(database.db, systemClock.now()).catch((error: unknown) => log.error({ err: error }, 'retention purge failed'))
@@ -84,6 +93,7 @@ export async function startServer(config: Config = loadConfig(), log: Logger = c
         clearInterval(expiry)
         clearInterval(treeHeads)
         stopJobs()
+        await threads?.close()
         await app.close()
         await database.close()
       })()
