@@ -178,9 +178,8 @@ export async function applyForLoan(trx: Tx, deps: CreditDeps, input: ApplyInput)
   if (product === undefined) return { status: 'product_not_found', detail: 'no such loan product' }
   const now = deps.clock.now()
   // The enterprise, the business date, its consents and its loans in one round trip.
-  const enterprise = (await sql<EnterpriseRow & { business_date: string; consents: number; consented: string[]; dpd: number | null; exposure: string | null; service: string | null }>`
+  const enterprise = (await sql<EnterpriseRow & { business_date: string; consented: string[]; dpd: number | null; exposure: string | null; service: string | null }>`
     select e.founded_on::text as founded_on, e.sector, (select business_date::text from tenants where id = ${input.tenantId}) as business_date,
-      (select count(*)::int from consents c where c.enterprise_id = e.id and c.purpose = 'credit_assessment' and c.revoked_at is null and c.granted_at <= ${now} and c.expires_at > ${now}) as consents,
       ${consentedItemsSql(sql`e.id`, 'credit_assessment', now)} as consented, x.dpd, x.exposure, x.service
     from enterprises e cross join ${exposureSql} where e.id = ${input.enterpriseId}`.execute(trx)).rows[0]
   if (enterprise === undefined) return { status: 'enterprise_not_found', detail: 'no such enterprise' }
@@ -213,7 +212,7 @@ export async function applyForLoan(trx: Tx, deps: CreditDeps, input: ApplyInput)
     'application.businessDate': businessDate,
     'enterprise.registeredOn': enterprise.founded_on,
     'enterprise.industry': enterprise.sector,
-    'consent.creditQuery': enterprise.consents > 0,
+    'consent.creditQuery': enterprise.consented.length > 0, // a consent's scope is never empty (migration 0004)
     'flags.fraud': features.flags.some((flag) => flag.severity === 'high'),
     'flags.blacklisted': false,
     'loans.currentDpd': exposure.currentDpd,

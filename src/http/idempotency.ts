@@ -62,6 +62,7 @@ export function registerIdempotency(app: App, deps: AppDeps): void {
       return
     }
     // The key exists: replay, reuse with another request, still in flight, or a dead attempt to take over.
+    // (The insert below is for the race where the holder released the key in between; then it reserves.)
     const decision = await inTenant(deps.db, principal.tenantId, async (trx) => {
       const inserted = await trx
         .insertInto('idempotency_keys')

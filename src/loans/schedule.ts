@@ -161,10 +161,6 @@ function unitsBetween(from: Temporal.PlainDate, to: Temporal.PlainDate, unit: Sc
   }
 }
 
-function yearLength(year: number): number {
-  return daysInYearOf(year)
-}
-
 /** The slices of a period: the first period is split at the disbursement when it starts earlier. */
 function slicesOf(spec: ScheduleSpec, period: Period): Slice[] {
   if (period.n === 1 && Temporal.PlainDate.compare(period.startOn, spec.disbursedOn) < 0) {
@@ -476,13 +472,13 @@ function rateFactorByPeriod(
   return ctx.sig === null ? factor : factor.toDecimalPlaces(ctx.sig, decimalRounding[ctx.rounding])
 }
 
-/** ProgressiveEMICalculator.calculatePeriodFractions: Σ days/yearLength, years cut at 31 December. */
+/** ProgressiveEMICalculator.calculatePeriodFractions: Σ days/year length, years cut at 31 December. */
 function progressiveYearFractions(from: Temporal.PlainDate, to: Temporal.PlainDate, ctx: Ctx): RateDecimal {
   let total = dec(0)
   let cursor = from
   for (let year = from.year; year <= to.year; year++) {
     const end = year === to.year ? to : Temporal.PlainDate.from({ year, month: 12, day: 31 })
-    total = add(total, div(dec(daysBetween(cursor, end)), dec(yearLength(year)), ctx), ctx)
+    total = add(total, div(dec(daysBetween(cursor, end)), dec(daysInYearOf(year)), ctx), ctx)
     cursor = end
   }
   return total
@@ -496,7 +492,7 @@ function progressiveRateFactor(
   spec: ScheduleSpec, ctx: Ctx, from: Temporal.PlainDate, to: Temporal.PlainDate, period: Period, forEmi: boolean,
 ): RateDecimal {
   const rate = div(spec.annualRatePct, dec(100), ctx)
-  const daysInYear = dec(spec.daysInYear === 'actual' ? yearLength(from.year) : fixedDaysInYear[spec.daysInYear])
+  const daysInYear = dec(spec.daysInYear === 'actual' ? daysInYearOf(from.year) : fixedDaysInYear[spec.daysInYear])
   const actual = daysBetween(from, to)
   const calculated = daysBetween(period.startOn, period.dueOn)
   const every = dec(spec.repaymentEvery)
@@ -533,7 +529,7 @@ function puhuiYearFraction(spec: ScheduleSpec, from: Temporal.PlainDate, to: Tem
   const end = epochDay(to)
   while (cursor < end) {
     const stop = Math.min(epochDayOf(year + 1, 1, 1), end)
-    total = total.plus(dec(stop - cursor).div(fixedYear ?? dec(yearLength(year))))
+    total = total.plus(dec(stop - cursor).div(fixedYear ?? dec(daysInYearOf(year))))
     cursor = stop
     year++
   }
