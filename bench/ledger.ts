@@ -11,7 +11,7 @@ import { uuidv7Source } from '../src/core/ids.ts'
 import { createAccounts, createTransfers, inclusionProof, journalRoot } from '../src/ledger/ledger-service.ts'
 import { verifyInclusion } from '../src/ledger/merkle.ts'
 import { transferFlags, type TransferInput } from '../src/ledger/transfer.ts'
-import { openBenchDatabase, percentile, round } from './support.ts'
+import { cpuMeter, openBenchDatabase, percentile, round } from './support.ts'
 
 const accountsTotal = 10_000
 const clients = 8
@@ -43,6 +43,7 @@ export async function benchLedger(quick: boolean): Promise<Record<string, number
       let sent = 0
       const latencies: number[] = []
       const started = performance.now()
+      const cpu = cpuMeter()
       await Promise.all(
         Array.from({ length: clients }, async () => {
           while (sent < total) {
@@ -59,7 +60,9 @@ export async function benchLedger(quick: boolean): Promise<Record<string, number
       const seconds = (performance.now() - started) / 1000
       latencies.sort((a, b) => a - b)
       const perS = sent / seconds
-      process.stderr.write(`${label.padEnd(26)} ${round(perS, 0).toString().padStart(9)} transfers/s   ${sent} in ${round(seconds, 1)} s   batch p99 ${round(percentile(latencies, 99), 1)} ms\n`)
+      const used = cpu.read()
+      const perTransfer = (ms: number | null) => (ms === null ? 'n/a' : `${round((ms * 1000) / sent, 1)} µs`)
+      process.stderr.write(`${label.padEnd(26)} ${round(perS, 0).toString().padStart(9)} transfers/s   ${sent} in ${round(seconds, 1)} s   batch p99 ${round(percentile(latencies, 99), 1)} ms   CPU per transfer: main thread ${perTransfer(used.mainBusyMs)}, process ${perTransfer(used.processCpuMs)}, PostgreSQL ${perTransfer(used.postgresCpuMs)}\n`)
       return { perS, p99BatchMs: percentile(latencies, 99) }
     }
 

@@ -10,8 +10,9 @@ export class AssertionError extends Error {
   override name = 'AssertionError'
 }
 
-export function assert(condition: unknown, message = 'assertion failed'): asserts condition {
-  if (!condition) throw new AssertionError(message)
+/** `message` may be a function, for hot paths: a template string would be built on every call, passing or not. */
+export function assert(condition: unknown, message: string | (() => string) = 'assertion failed'): asserts condition {
+  if (!condition) throw new AssertionError(typeof message === 'function' ? message() : message)
 }
 
 /** Compile-time exhaustiveness: call in the `default` branch of a switch over a union. */

@@ -7,6 +7,6 @@ import { assert } from './assert.ts'
 
 /** @example safeIntegerOf(42n) // 42 */
 export function safeIntegerOf(value: bigint): number {
-  assert(value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER), `${value} is beyond a safe integer`)
+  assert(value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER), () => `${value} is beyond a safe integer`)
   return Number(value)
 }

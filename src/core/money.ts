@@ -17,7 +17,7 @@ export function isCurrency(value: string): value is Currency {
 
 /** @example addMoney(cny(100n), cny(250n)) // { amountMinor: 350n, currency: 'CNY' } */
 export function addMoney(a: Money, b: Money): Money {
-  assert(a.currency === b.currency, `currency mismatch: ${a.currency} vs ${b.currency}`)
+  assert(a.currency === b.currency, () => `currency mismatch: ${a.currency} vs ${b.currency}`)
   return { amountMinor: a.amountMinor + b.amountMinor, currency: a.currency }
 }
 

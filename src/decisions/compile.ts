@@ -663,6 +663,6 @@ export function convertMajorToMinor(amountMajor: number, currency: Currency): bi
   const scaled = amountMajor * 10 ** currencyScale[currency]
   const minor = Math.round(scaled)
   assert(Number.isSafeInteger(minor), 'amount beyond 2^53 minor units')
-  assert(Math.abs(scaled - minor) < 1e-6 * Math.max(1, Math.abs(scaled)), `${amountMajor} is not a whole number of minor units`)
+  assert(Math.abs(scaled - minor) < 1e-6 * Math.max(1, Math.abs(scaled)), () => `${amountMajor} is not a whole number of minor units`)
   return BigInt(minor)
 }

@@ -388,8 +388,8 @@ export function isValidInputName(name: string): boolean {
 export function createSchema(inputs: readonly InputDeclaration[]): ExpressionSchema {
   const slotByName = new Map<string, number>()
   inputs.forEach((input, slot) => {
-    assert(isValidInputName(input.name), `invalid input name ${input.name}`)
-    assert(!slotByName.has(input.name), `input ${input.name} declared twice`)
+    assert(isValidInputName(input.name), () => `invalid input name ${input.name}`)
+    assert(!slotByName.has(input.name), () => `input ${input.name} declared twice`)
     slotByName.set(input.name, slot)
   })
   return { inputs, slotByName }
@@ -895,7 +895,7 @@ function buildFunction(ctx: Context, n: ExpressionNode & { kind: 'call' }, args:
       return { type: 'number', nullable: anyNullable, evaluate: (s) => { const x = a(s); if (x === null) return null; const y = b(s); return y === null ? null : between(x as string, y as string) } }
     }
   }
-  assert(false, `function ${n.name} has an arity but no implementation`)
+  assert(false, () => `function ${n.name} has an arity but no implementation`)
 }
 
 function buildVariadic(fs: readonly Evaluate[], pick: (a: number, b: number) => number, slots: readonly (number | undefined)[]): Evaluate {
@@ -1047,5 +1047,5 @@ function interpretCall(n: ExpressionNode & { kind: 'call' }, args: readonly Valu
     case 'months_between': return a === null || b === null ? null : monthsBetween(a as string, b as string)
     case 'days_between': return a === null || b === null ? null : daysBetween(a as string, b as string)
   }
-  assert(false, `unknown function ${n.name} in a checked AST`)
+  assert(false, () => `unknown function ${n.name} in a checked AST`)
 }

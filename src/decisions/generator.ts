@@ -179,7 +179,7 @@ function literal(x: number): string {
 /** The sorted non-null values of a numeric expression over the calibration rows. */
 function distribution(calibration: Calibration, source: string): number[] {
   const compiled = compileExpression(source, calibration.schema, 'number')
-  assert(compiled.ok, `generated expression compiles: ${source}`)
+  assert(compiled.ok, () => `generated expression compiles: ${source}`)
   const values: number[] = []
   for (const row of calibration.rows) {
     const value = compiled.expression.evaluate(row)

@@ -106,7 +106,7 @@ async function saveVersion(trx: Tx, ctx: StrategyContext, before: StoredStrategy
     update strategies set status = ${after.status}, submitted_by = ${after.submittedBy}, approved_by = ${after.approvedBy},
       history = ${JSON.stringify(after.history)}::jsonb, updated_at = ${ctx.now}
     where tenant_id = ${ctx.tenantId} and id = ${before.id} and status = ${before.status}`.execute(trx)
-  assert(updated.numAffectedRows === 1n, `strategy ${before.id} changed under us`)
+  assert(updated.numAffectedRows === 1n, () => `strategy ${before.id} changed under us`)
   return { ...before, ...after, updatedAt: ctx.now }
 }
 
@@ -154,7 +154,7 @@ export function compileStoredStrategy(tenantId: string, stored: StoredStrategy):
   const cached = compiledCache.get(key)
   if (cached !== undefined) return cached
   const compiled = compileStrategy(stored.document)
-  assert(compiled.ok, `stored strategy ${stored.id} compiles (it was validated when created)`)
+  assert(compiled.ok, () => `stored strategy ${stored.id} compiles (it was validated when created)`)
   if (compiledCache.size >= compiledCacheMax) compiledCache.clear()
   compiledCache.set(key, compiled.strategy)
   return compiled.strategy

@@ -128,13 +128,13 @@ export async function settlePayout(trx: Tx, ctx: ServicingContext, payoutId: str
   switch (outcome.status) {
     case 'succeeded': {
       const posted = await postDisbursement(trx, ctx, payout.loanId, payout.pendingTransferId, { payoutId: payout.id, railReference: outcome.railReference })
-      assert(posted.status === 'ok', `an unsettled payout's loan is approved (${posted.status})`)
+      assert(posted.status === 'ok', () => `an unsettled payout's loan is approved (${posted.status})`)
       await sql`update payouts set status = 'succeeded', settle_transfer_id = ${posted.settleTransferId}, rail_reference = ${outcome.railReference}, last_error = null, updated_at = ${ctx.now} where id = ${payout.id}`.execute(trx)
       break
     }
     case 'failed': {
       const voided = await voidDisbursement(trx, ctx, payout.loanId, payout.pendingTransferId)
-      assert(voided.status === 'ok', `an unsettled payout's loan is approved (${voided.status})`)
+      assert(voided.status === 'ok', () => `an unsettled payout's loan is approved (${voided.status})`)
       await sql`update payouts set status = 'failed', settle_transfer_id = ${voided.settleTransferId}, rail_reference = ${outcome.railReference}, last_error = ${outcome.reason}, updated_at = ${ctx.now} where id = ${payout.id}`.execute(trx)
       await sql`update offers set status = 'payout_failed', updated_at = ${ctx.now} where id = ${payout.offerId}`.execute(trx)
       break

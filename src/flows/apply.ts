@@ -157,7 +157,7 @@ export function priceOffer(product: LoanProduct, input: { amountMinor: bigint; a
     ...templateFields(product.scheduleTemplate), principal: formatMajor(input.amountMinor, product.currency), currency: product.currency,
     annualRatePct: input.annualRatePct, installments: input.termMonths, disbursedOn: input.disbursedOn,
   })
-  assert(parsed.status === 'ok', `the product's template makes a schedule: ${parsed.status === 'ok' ? '' : parsed.reason}`)
+  assert(parsed.status === 'ok', () => `the product's template makes a schedule: ${parsed.status === 'ok' ? '' : parsed.reason}`)
   const schedule = buildSchedule(parsed.value)
   // The same fee originateLoan will charge.
   const feeMinor = interestMinor(input.amountMinor, product.upfrontFeePct.div(100), parsed.value.rounding)

@@ -260,7 +260,7 @@ async function reserveDraw(trx: Tx, ctx: ServicingContext, rail: string, input: 
     productId: line.productId, enterpriseId: line.enterpriseId, principalMinor: input.amountMinor, annualRatePct: line.annualRatePct, installments: input.termMonths,
     disbursedOn: null, firstRepaymentOn: null,
   })
-  assert(origination.status === 'ok', `a priced draw originates (${origination.status})`)
+  assert(origination.status === 'ok', () => `a priced draw originates (${origination.status})`)
   const loanId = origination.loan.id
   await sql`update loans set credit_line_id = ${line.id} where id = ${loanId}`.execute(trx)
   const reservation = await reserveDisbursement(trx, ctx, loanId)

@@ -38,7 +38,7 @@ async function resolvePrincipal(request: FastifyRequest, deps: AppDeps): Promise
 
 export function registerAuthentication(app: App, deps: AppDeps): void {
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/v1/')) assert(route.config?.access !== undefined, `route ${route.method} ${route.url} declares no access`)
+    if (route.url.startsWith('/v1/')) assert(route.config?.access !== undefined, () => `route ${route.method} ${route.url} declares no access`)
   })
   app.addHook('onRequest', async (request) => {
     const access = request.routeOptions.config.access

@@ -84,7 +84,8 @@ export const journalEntryBytes = 135
 
 const kindCodes = { posted: 0, pending: 1, post_pending: 2, void_pending: 3, expire_pending: 4 } as const satisfies Record<JournalEntryKind, number>
 const kindByCode: readonly JournalEntryKind[] = ['posted', 'pending', 'post_pending', 'void_pending', 'expire_pending']
-const u64Max = 2n ** 64n - 1n
+const two64 = 2n ** 64n
+const u64Max = two64 - 1n
 const u128Max = 2n ** 128n - 1n
 const msPerDay = 86_400_000
 /** Instants and dates stop at the end of year 9999, so that their ISO 8601 text keeps a 4-digit year. */
@@ -103,12 +104,26 @@ const offsets = {
   currency: 89, ledgerCode: 92, flags: 96, pendingId: 98, kind: 114, valueDate: 115, postedAt: 119, userData: 127,
 } as const
 
+/** Hex digit value by character code (either case); -1 for anything else. */
+const hexValue = Int8Array.from({ length: 128 }, (_, code) => {
+  const c = String.fromCharCode(code)
+  return /[0-9]/.test(c) ? code - 48 : /[a-f]/.test(c) ? code - 87 : /[A-F]/.test(c) ? code - 55 : -1
+})
+
 function writeUuid(bytes: Uint8Array, offset: number, uuid: string): void {
-  // Hot path (every committed transfer): one regex check, then Buffer's native hex decoding.
-  assert(isUuid(uuid), `not a UUID: ${uuid}`)
-  const raw = Buffer.from(uuid.slice(0, 8) + uuid.slice(9, 13) + uuid.slice(14, 18) + uuid.slice(19, 23) + uuid.slice(24), 'hex')
-  assert(raw.length === 16)
-  bytes.set(raw, offset)
+  // Hot path (four UUIDs per committed transfer): decoded and validated in one pass over the characters,
+  // without the regex, slices and hex Buffer a general parser costs (~1 µs each).
+  let ok = uuid.length === 36 && uuid.charCodeAt(8) === 45 && uuid.charCodeAt(13) === 45 && uuid.charCodeAt(18) === 45 && uuid.charCodeAt(23) === 45
+  let at = 0
+  for (let i = 0; ok && i < 16; i++) {
+    if (at === 8 || at === 13 || at === 18 || at === 23) at++
+    const high = hexValue[uuid.charCodeAt(at)] ?? -1
+    const low = hexValue[uuid.charCodeAt(at + 1)] ?? -1
+    ok = high >= 0 && low >= 0
+    bytes[offset + i] = (high << 4) | low
+    at += 2
+  }
+  assert(ok, () => `not a UUID: ${uuid}`)
 }
 
 function readUuid(bytes: Uint8Array, offset: number): string {
@@ -150,19 +165,19 @@ export function encodeJournalEntry(entry: JournalEntry): Uint8Array {
   const view = new DataView(bytes.buffer)
   view.setUint8(offsets.version, journalEntryVersion)
   writeUuid(bytes, offsets.tenantId, entry.tenantId)
-  assert(Number.isSafeInteger(entry.index) && entry.index >= 0, `index ${entry.index} must be a non-negative safe integer`)
+  assert(Number.isSafeInteger(entry.index) && entry.index >= 0, () => `index ${entry.index} must be a non-negative safe integer`)
   view.setBigUint64(offsets.index, BigInt(entry.index))
   writeUuid(bytes, offsets.transferId, entry.transferId)
   writeUuid(bytes, offsets.debitAccountId, entry.debitAccountId)
   writeUuid(bytes, offsets.creditAccountId, entry.creditAccountId)
-  assert(entry.amountMinor >= 0n && entry.amountMinor <= u128Max, `amount ${entry.amountMinor} outside u128`)
-  view.setBigUint64(offsets.amountMinor, entry.amountMinor / 2n ** 64n)
-  view.setBigUint64(offsets.amountMinor + 8, entry.amountMinor % 2n ** 64n)
-  assert(currencyPattern.test(entry.currency), `currency ${entry.currency} must be 3 upper-case ASCII letters`)
+  assert(entry.amountMinor >= 0n && entry.amountMinor <= u128Max, () => `amount ${entry.amountMinor} outside u128`)
+  view.setBigUint64(offsets.amountMinor, entry.amountMinor / two64)
+  view.setBigUint64(offsets.amountMinor + 8, entry.amountMinor % two64)
+  assert(currencyPattern.test(entry.currency), () => `currency ${entry.currency} must be 3 upper-case ASCII letters`)
   for (let i = 0; i < 3; i++) view.setUint8(offsets.currency + i, entry.currency.charCodeAt(i))
-  assert(Number.isInteger(entry.ledgerCode) && entry.ledgerCode >= 0 && entry.ledgerCode <= 0xffff_ffff, `ledger code ${entry.ledgerCode} outside u32`)
+  assert(Number.isInteger(entry.ledgerCode) && entry.ledgerCode >= 0 && entry.ledgerCode <= 0xffff_ffff, () => `ledger code ${entry.ledgerCode} outside u32`)
   view.setUint32(offsets.ledgerCode, entry.ledgerCode)
-  assert(Number.isInteger(entry.flags) && entry.flags >= 0 && entry.flags <= 0xffff, `flags ${entry.flags} outside u16`)
+  assert(Number.isInteger(entry.flags) && entry.flags >= 0 && entry.flags <= 0xffff, () => `flags ${entry.flags} outside u16`)
   view.setUint16(offsets.flags, entry.flags)
   if (entry.pendingId !== null) {
     writeUuid(bytes, offsets.pendingId, entry.pendingId)
@@ -170,12 +185,12 @@ export function encodeJournalEntry(entry: JournalEntry): Uint8Array {
   }
   view.setUint8(offsets.kind, kindCodes[entry.kind])
   const days = daysSinceEpoch(entry.valueDate)
-  assert(days !== undefined && days >= 0, `value date ${entry.valueDate} must be a calendar date from 1970-01-01`)
+  assert(days !== undefined && days >= 0, () => `value date ${entry.valueDate} must be a calendar date from 1970-01-01`)
   view.setUint32(offsets.valueDate, days)
   const postedAtMs = entry.postedAt.getTime()
-  assert(Number.isSafeInteger(postedAtMs) && postedAtMs >= 0 && postedAtMs <= instantMsMax, `postedAt ${entry.postedAt.toString()} must be a valid instant in 1970..9999`)
+  assert(Number.isSafeInteger(postedAtMs) && postedAtMs >= 0 && postedAtMs <= instantMsMax, () => `postedAt ${entry.postedAt.toString()} must be a valid instant in 1970..9999`)
   view.setBigUint64(offsets.postedAt, BigInt(postedAtMs))
-  assert(entry.userData >= 0n && entry.userData <= u64Max, `user data ${entry.userData} outside u64`)
+  assert(entry.userData >= 0n && entry.userData <= u64Max, () => `user data ${entry.userData} outside u64`)
   view.setBigUint64(offsets.userData, entry.userData)
   return bytes
 }
@@ -188,7 +203,7 @@ export function decodeJournalEntry(bytes: Uint8Array): JournalEntry {
   if (version !== journalEntryVersion) throw new JournalEntryFormatError(`unknown journal entry version ${version}`)
   const index = view.getBigUint64(offsets.index)
   if (index > BigInt(Number.MAX_SAFE_INTEGER)) throw new JournalEntryFormatError(`index ${index} exceeds 2^53 - 1`)
-  const amountMinor = view.getBigUint64(offsets.amountMinor) * 2n ** 64n + view.getBigUint64(offsets.amountMinor + 8)
+  const amountMinor = view.getBigUint64(offsets.amountMinor) * two64 + view.getBigUint64(offsets.amountMinor + 8)
   const currency = String.fromCharCode(...bytes.subarray(offsets.currency, offsets.currency + 3))
   if (!currencyPattern.test(currency)) throw new JournalEntryFormatError('currency is not 3 upper-case ASCII letters')
   const pendingBytes = bytes.subarray(offsets.pendingId, offsets.pendingId + 16)

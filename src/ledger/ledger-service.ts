@@ -249,7 +249,7 @@ async function loadNodes(trx: Tx, tenantId: string, addresses: readonly SubtreeA
     const subtreeHash = (level: number, index: number): Uint8Array => {
       if (level === 0) {
         const leaf = leaves.get(index)
-        assert(leaf !== undefined, `journal leaf ${index} exists`)
+        assert(leaf !== undefined, () => `journal leaf ${index} exists`)
         return leaf
       }
       return nodeHash(subtreeHash(level - 1, 2 * index), subtreeHash(level - 1, 2 * index + 1))
@@ -263,7 +263,7 @@ async function loadNodes(trx: Tx, tenantId: string, addresses: readonly SubtreeA
       where n.tenant_id = ${tenantId}`.execute(trx)
     for (const row of rows.rows) hashes.set(`${row.level}:${row.idx}`, row.hash)
   }
-  for (const address of addresses) assert(hashes.has(`${address.level}:${address.index}`), `merkle node ${address.level}:${address.index} exists`)
+  for (const address of addresses) assert(hashes.has(`${address.level}:${address.index}`), () => `merkle node ${address.level}:${address.index} exists`)
   return hashes
 }
 
@@ -338,6 +338,16 @@ type GroupWrite = { statement: RawBuilder<{ n: bigint }>; entries: RawBuilder<un
 
 function buildGroupWrite(tenantId: string, startSize: bigint, frontier: readonly SubtreeNode[], group: DecidedGroup): GroupWrite {
   const created = group.created
+  // A batch's transfers share one postedAt: format each instant once.
+  let lastInstant: Date | undefined
+  let lastIso = ''
+  const postedAts = created.map((t) => {
+    if (t.postedAt !== lastInstant) {
+      lastInstant = t.postedAt
+      lastIso = t.postedAt.toISOString()
+    }
+    return lastIso
+  })
   const leafHashes: Uint8Array[] = []
   const indexes: string[] = []
   created.forEach((transfer, i) => {
@@ -359,7 +369,7 @@ function buildGroupWrite(tenantId: string, startSize: bigint, frontier: readonly
         ${arrayLiteral(created.map((t) => t.amountMinor))}::bigint[], ${arrayLiteral(created.map((t) => t.currency))}::text[], ${arrayLiteral(created.map((t) => t.code))}::int[],
         ${arrayLiteral(created.map((t) => kinds.indexOf(t.kind)))}::smallint[], ${arrayLiteral(created.map((t) => transferFlagsToBits(t.flags)))}::int[], ${arrayLiteral(created.map((t) => t.pendingId))}::uuid[],
         ${arrayLiteral(created.map((t) => t.timeoutSeconds))}::int[], ${arrayLiteral(created.map((t) => (t.kind === 'pending' && t.timeoutSeconds > 0 ? new Date(t.postedAt.getTime() + t.timeoutSeconds * 1000).toISOString() : null)))}::timestamptz[],
-        ${arrayLiteral(created.map((t) => t.userData))}::bigint[], ${arrayLiteral(created.map((t) => t.valueDate))}::date[], ${arrayLiteral(created.map((t) => t.postedAt.toISOString()))}::timestamptz[],
+        ${arrayLiteral(created.map((t) => t.userData))}::bigint[], ${arrayLiteral(created.map((t) => t.valueDate))}::date[], ${arrayLiteral(postedAts)}::timestamptz[],
         ${arrayLiteral(indexes)}::bigint[], ${byteaArrayLiteral(leafHashes)}::bytea[])
       returning 1),
     balances as (
@@ -380,7 +390,7 @@ function buildGroupWrite(tenantId: string, startSize: bigint, frontier: readonly
     insert into ledger_account_entries (tenant_id, account_id, journal_index, posted_at)
     select ${tenantId}, v.account_id, ${startSize.toString()}::bigint + x.n - 1, x.posted_at
     from unnest(${arrayLiteral(created.map((t) => t.debitAccountId))}::uuid[], ${arrayLiteral(created.map((t) => t.creditAccountId))}::uuid[],
-      ${arrayLiteral(created.map((t) => t.postedAt.toISOString()))}::timestamptz[]) with ordinality as x(debit, credit, posted_at, n),
+      ${arrayLiteral(postedAts)}::timestamptz[]) with ordinality as x(debit, credit, posted_at, n),
     lateral (values (x.debit), (x.credit)) as v(account_id)`
   return { statement, entries, createdCount: created.length, frontier: appended.frontier }
 }

@@ -41,9 +41,9 @@ function isUint64Number(value: unknown): value is number {
 
 /** RFC 6962 §3.5 TreeHeadSignature bytes: version 0, signature type 1, timestamp, tree size, root hash. */
 export function treeHeadSignatureInput(head: TreeHead): Uint8Array {
-  assert(isUint64Number(head.treeSize), `tree size ${head.treeSize} must be a non-negative safe integer`)
-  assert(isUint64Number(head.timestamp), `timestamp ${head.timestamp} must be non-negative integer milliseconds`)
-  assert(head.rootHash.length === hashSize, `root hash must be ${hashSize} bytes, got ${head.rootHash.length}`)
+  assert(isUint64Number(head.treeSize), () => `tree size ${head.treeSize} must be a non-negative safe integer`)
+  assert(isUint64Number(head.timestamp), () => `timestamp ${head.timestamp} must be non-negative integer milliseconds`)
+  assert(head.rootHash.length === hashSize, () => `root hash must be ${hashSize} bytes, got ${head.rootHash.length}`)
   const bytes = new Uint8Array(treeHeadSignatureBytes)
   const view = new DataView(bytes.buffer)
   view.setUint8(0, versionV1)

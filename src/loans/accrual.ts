@@ -61,7 +61,7 @@ export const zeroCounter: AccrualCounter = { accruedMinor: 0n, carryMinor: new R
 
 function roundToMinor(x: RateDecimal, rounding: Rounding): bigint {
   const text = x.toDecimalPlaces(0, decimalRounding[rounding]).toFixed(0)
-  assert(/^-?\d+$/.test(text), `minor units print as an integer: ${text}`)
+  assert(/^-?\d+$/.test(text), () => `minor units print as an integer: ${text}`)
   return BigInt(text)
 }
 
@@ -161,7 +161,7 @@ export function accrueLoanInterest(
 ): LoanAccrual {
   if (state.status !== 'active') return { status: 'loan_not_active' }
   if (compareDates(on, state.accruedThroughOn) <= 0) return { status: 'already_accrued' }
-  assert(state.accruedThroughOn.add({ days: 1 }).equals(on), `accrue days in order: next is ${state.accruedThroughOn.add({ days: 1 }).toString()}`)
+  assert(state.accruedThroughOn.add({ days: 1 }).equals(on), () => `accrue days in order: next is ${state.accruedThroughOn.add({ days: 1 }).toString()}`)
 
   const nonAccrual = measureDpd(state, on) >= options.nonAccrualDpdMin
   const reservedMinor = nonAccrual && !state.nonAccrual ? measureRecognisedInterest(state, on) - state.suspendedInterestMinor : 0n

@@ -116,15 +116,15 @@ async function ensureGlAccounts(trx: Tx, deps: CobDeps, tenantId: string, curren
     id: claim.accountId, currency, code: claim.code, flags: { debitsMustNotExceedCredits: false, creditsMustNotExceedDebits: false },
     owner: claim.productId === null ? null : 'servicing', userData: 0n,
   })), deps.now())
-  for (const status of statuses) assert(status === 'created', `general-ledger account: ${status}`)
+  for (const status of statuses) assert(status === 'created', () => `general-ledger account: ${status}`)
   const all = await findGlAccounts(trx, tenantId, currency, productId)
-  for (const code of wanted) assert(all.has(code), `general-ledger account ${code} mapped`)
+  for (const code of wanted) assert(all.has(code), () => `general-ledger account ${code} mapped`)
   return all
 }
 
 function glAccount(gl: Gl, code: GlCode): string {
   const id = gl.get(code)
-  assert(id !== undefined, `general-ledger account ${code} exists`)
+  assert(id !== undefined, () => `general-ledger account ${code} exists`)
   return id
 }
 
@@ -180,7 +180,7 @@ async function closeBusinessDay(trx: Tx, deps: CobDeps, tenantId: string, on: Te
     where l.ctid = c.tid and l.tenant_id = ${tenantId} and l.id = c.id and l.accrued_through_on = ${previous}::date`.execute(trx)
   await preferTidJoins(trx, false)
   trace('loans updated', t0)
-  assert(updated.numAffectedRows === count, `every loan of the day is closed once (${String(updated.numAffectedRows)} of ${count})`)
+  assert(updated.numAffectedRows === count, () => `every loan of the day is closed once (${String(updated.numAffectedRows)} of ${count})`)
 
   const groups = (await sql<GroupRow>`
     select c.product_id, c.currency, c.tier, count(*) as loans, sum(c.income)::bigint as income, sum(c.reserved)::bigint as reserved,
@@ -213,7 +213,7 @@ async function closeBusinessDay(trx: Tx, deps: CobDeps, tenantId: string, on: Te
     }))
     const outcome = await createTransfersInTransaction(trx, tenantId, inputs, { now, origin: 'servicing' })
     assert(outcome.results.length === inputs.length, 'one result per COB transfer')
-    for (const result of outcome.results) assert(result.status === 'created', `COB transfer ${result.id} answered ${result.status}`)
+    for (const result of outcome.results) assert(result.status === 'created', () => `COB transfer ${result.id} answered ${result.status}`)
     transferIds.push(...inputs.map((input) => input.id))
   }
   await sql`
@@ -238,7 +238,7 @@ async function assertGroupsSumToLoans(trx: Tx, groups: readonly GroupRow[], coun
   assert(groups.reduce((sum, g) => sum + g.loans, 0n) === count, 'the groups cover every loan once')
   for (const column of amountColumns) {
     const grouped = groups.reduce((sum, g) => sum + g[column], 0n)
-    assert(grouped === totals[column], `Σ ${column} of the postings (${grouped}) = Σ of the loans (${totals[column]})`)
+    assert(grouped === totals[column], () => `Σ ${column} of the postings (${grouped}) = Σ of the loans (${totals[column]})`)
   }
 }
 
@@ -451,7 +451,7 @@ async function chargeDayPenalties(trx: Tx, tenantId: string, on: Temporal.PlainD
       late_fee_charged_on = case when s.charges_fee then ${d}::date else i.late_fee_charged_on end
     from cob_pen_rows s where i.ctid = s.tid and i.tenant_id = ${tenantId}`.execute(trx)
   await preferTidJoins(trx, false)
-  assert(updated.numAffectedRows === staged.n, `every charged installment is updated once (${String(updated.numAffectedRows)} of ${staged.n})`)
+  assert(updated.numAffectedRows === staged.n, () => `every charged installment is updated once (${String(updated.numAffectedRows)} of ${staged.n})`)
   trace('installments updated')
   await sql`create temp table cob_pen on commit drop as
     select loan_id, sum(penalty)::bigint as penalty, sum(late_fee)::bigint as late_fee from cob_pen_rows group by loan_id`.execute(trx)

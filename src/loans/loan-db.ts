@@ -454,7 +454,7 @@ export async function saveLoan(trx: Tx, tenantId: string, before: LoanRecord, af
   const dropped = before.state.installments.slice(common)
   const added = s.installments.slice(common)
   for (const installment of dropped) {
-    for (const c of components) assert(installment.paidMinor[c] === 0n && installment.waivedMinor[c] === 0n, `installment ${installment.n} dropped unpaid`)
+    for (const c of components) assert(installment.paidMinor[c] === 0n && installment.waivedMinor[c] === 0n, () => `installment ${installment.n} dropped unpaid`)
   }
   const last = s.installments.at(-1)
   assert(last !== undefined, 'a loan has installments')
@@ -467,7 +467,7 @@ export async function saveLoan(trx: Tx, tenantId: string, before: LoanRecord, af
       provision_minor = ${after.provisionMinor.toString()}, maturity_on = ${last.dueOn.toString()}, annual_rate_pct = ${s.annualRatePct.toFixed()}::numeric,
       schedule_spec = ${JSON.stringify(specToJson(after.spec))}::jsonb, rescheduled_on = ${after.rescheduledOn?.toString() ?? null}, updated_at = ${now}, version = version + 1
     where tenant_id = ${tenantId} and id = ${after.id} and version = ${before.version}`.execute(trx)
-  assert(updated.numAffectedRows === 1n, `loan ${after.id} changed under us (version ${before.version})`)
+  assert(updated.numAffectedRows === 1n, () => `loan ${after.id} changed under us (version ${before.version})`)
   if (dropped.length > 0) {
     const deleted = await sql`delete from loan_installments where tenant_id = ${tenantId} and loan_id = ${after.id} and n > ${common}`.execute(trx)
     assert(deleted.numAffectedRows === BigInt(dropped.length), 'every dropped installment is deleted')

@@ -74,7 +74,7 @@ async function postTransfers(trx: Tx, ctx: ServicingContext, currency: string, p
     }))
     const outcome = await createTransfersInTransaction(trx, ctx.tenantId, inputs, { now: ctx.now, origin: 'servicing' })
     assert(outcome.results.length === inputs.length, 'one result per servicing transfer')
-    for (const result of outcome.results) assert(result.status === 'created', `servicing transfer ${result.id} answered ${result.status}`)
+    for (const result of outcome.results) assert(result.status === 'created', () => `servicing transfer ${result.id} answered ${result.status}`)
     ids.push(...inputs.map((input) => input.id))
   }
   return ids
@@ -90,7 +90,7 @@ async function businessDateOf(trx: Tx, tenantId: string): Promise<Temporal.Plain
 type Gl = ReadonlyMap<GlCode, string>
 function glAccount(gl: Gl, code: GlCode): string {
   const id = gl.get(code)
-  assert(id !== undefined, `general-ledger account ${code} exists`)
+  assert(id !== undefined, () => `general-ledger account ${code} exists`)
   return id
 }
 
@@ -108,9 +108,9 @@ async function ensureGlAccounts(trx: Tx, ctx: ServicingContext, currency: string
     // The receivables mirror the loan subledger: only servicing may move them.
     owner: claim.productId === null ? null : 'servicing', userData: 0n,
   })), ctx.now)
-  for (const status of statuses) assert(status === 'created', `general-ledger account: ${status}`)
+  for (const status of statuses) assert(status === 'created', () => `general-ledger account: ${status}`)
   const all = won.size === claims.length ? new Map([...found, ...create.map((c) => [c.code, c.accountId] as const)]) : await findGlAccounts(trx, ctx.tenantId, currency, productId)
-  for (const code of wanted) assert(all.has(code), `general-ledger account ${code} mapped`)
+  for (const code of wanted) assert(all.has(code), () => `general-ledger account ${code} mapped`)
   return all
 }
 
@@ -261,7 +261,7 @@ export async function originateLoan(trx: Tx, ctx: ServicingContext, input: Origi
     { id: principalAccountId, currency: spec.currency, code: 1201, flags: { debitsMustNotExceedCredits: false, creditsMustNotExceedDebits: true }, owner: 'servicing', userData: 0n },
     { id: walletAccountId, currency: spec.currency, code: 2201, flags: { debitsMustNotExceedCredits: true, creditsMustNotExceedDebits: false }, owner: 'servicing', userData: 0n },
   ], ctx.now)
-  assert(statuses.every((status) => status === 'created'), `loan accounts: ${statuses.join(', ')}`)
+  assert(statuses.every((status) => status === 'created'), () => `loan accounts: ${statuses.join(', ')}`)
   const loan: LoanRecord = {
     id: ctx.ids.next(), productId: product.id, enterpriseId: input.enterpriseId, state, spec, upfrontFeeMinor, maturityOn: last.dueOn,
     suspendedFeesMinor: 0n, suspendedPenaltiesMinor: 0n, dpd: 0, bucket: 'current', tier: 'normal', provisionMinor: 0n,

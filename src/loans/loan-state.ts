@@ -197,7 +197,7 @@ export function updateInstallment(state: LoanState, n: number, update: (i: Insta
     found = true
     return update(installment)
   })
-  assert(found, `installment ${n} exists`)
+  assert(found, () => `installment ${n} exists`)
   return { ...state, installments }
 }
 
@@ -209,12 +209,12 @@ export function assertLoanState(state: LoanState): void {
     for (const component of components) {
       const due = installment.dueMinor[component]
       const settled = installment.paidMinor[component] + installment.waivedMinor[component]
-      assert(due >= 0n, `installment ${installment.n}: ${component} due is negative`)
-      assert(installment.paidMinor[component] >= 0n, `installment ${installment.n}: ${component} paid is negative`)
-      assert(installment.waivedMinor[component] >= 0n, `installment ${installment.n}: ${component} waived is negative`)
-      assert(settled <= due, `installment ${installment.n}: ${component} paid + waived exceeds due`)
+      assert(due >= 0n, () => `installment ${installment.n}: ${component} due is negative`)
+      assert(installment.paidMinor[component] >= 0n, () => `installment ${installment.n}: ${component} paid is negative`)
+      assert(installment.waivedMinor[component] >= 0n, () => `installment ${installment.n}: ${component} waived is negative`)
+      assert(settled <= due, () => `installment ${installment.n}: ${component} paid + waived exceeds due`)
     }
-    assert(compareDates(installment.startOn, installment.dueOn) < 0, `installment ${installment.n}: period has positive length`)
+    assert(compareDates(installment.startOn, installment.dueOn) < 0, () => `installment ${installment.n}: period has positive length`)
     if (previousDue !== null) assert(compareDates(previousDue, installment.dueOn) < 0, 'due dates increase')
     previousDue = installment.dueOn
     principalDue += installment.dueMinor.principal

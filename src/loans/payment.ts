@@ -27,7 +27,7 @@ export function decideRepayment(
   const hasFuture = state.installments.some((i) => compareDates(i.dueOn, on) > 0 && measureInstallmentOutstanding(i).principal > 0n)
   if (hasFuture && amountMinor >= sumComponents(quote.owedMinor)) {
     const prepayment = applyPrepayment(state, amountMinor, on, { mode: 'reduce_installment', spec, rules })
-    assert(prepayment.status === 'ok', `a pay-off settles the loan (${prepayment.status})`)
+    assert(prepayment.status === 'ok', () => `a pay-off settles the loan (${prepayment.status})`)
     assert(prepayment.repaid, 'a payment covering the quote repays everything')
     return { next: prepayment.state, overpaymentMinor: prepayment.overpaymentMinor, settled: true }
   }

@@ -62,7 +62,7 @@ export function closeDays(
   for (let day = state.accruedThroughOn.add({ days: 1 }); compareDates(day, through) <= 0; day = day.add({ days: 1 })) {
     const step = closeLoanDay(state, day, rules, judgement)
     const a = step.accrual
-    assert(a.status === 'ok', `an active loan accrues ${day.toString()}`)
+    assert(a.status === 'ok', () => `an active loan accrues ${day.toString()}`)
     const p = step.penalty
     assert(p.status === 'ok', 'an active loan is charged penalties')
     const income = a.basis === 'income'
@@ -156,7 +156,7 @@ export function replayLoan(
       overpaymentMinor = decided.overpaymentMinor
     } else {
       const prepaid = applyPrepayment(before, payment.amountMinor, payment.on, { mode: payment.mode, spec: context.spec, rules: context.rules })
-      assert(prepaid.status === 'ok', `a recorded prepayment replays (${prepaid.status})`)
+      assert(prepaid.status === 'ok', () => `a recorded prepayment replays (${prepaid.status})`)
       next = prepaid.state
       overpaymentMinor = prepaid.overpaymentMinor
     }

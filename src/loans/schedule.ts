@@ -200,7 +200,7 @@ function add(a: RateDecimal, b: RateDecimal, ctx: Ctx): RateDecimal {
 /** Rounds a decimal count of minor units to a whole minor unit with the given mode. */
 function roundMinor(x: RateDecimal, rounding: Rounding): bigint {
   const text = x.toDecimalPlaces(0, decimalRounding[rounding]).toString()
-  assert(/^-?\d+$/.test(text), `minor units must print as an integer: ${text}`)
+  assert(/^-?\d+$/.test(text), () => `minor units must print as an integer: ${text}`)
   return BigInt(text)
 }
 
@@ -660,10 +660,10 @@ function assembleSchedule(spec: ScheduleSpec, periods: readonly Period[], parts:
   const rows: ScheduleRow[] = parts.map((part, index) => {
     const period = periods[index]
     assert(period !== undefined, 'each installment has a period')
-    assert(part.principal >= 0n, `principal part of installment ${period.n} is negative`)
-    assert(part.interest >= 0n, `interest part of installment ${period.n} is negative`)
+    assert(part.principal >= 0n, () => `principal part of installment ${period.n} is negative`)
+    assert(part.interest >= 0n, () => `interest part of installment ${period.n} is negative`)
     balance -= part.principal
-    assert(balance >= 0n, `balance after installment ${period.n} is negative`)
+    assert(balance >= 0n, () => `balance after installment ${period.n} is negative`)
     const feesMinor = 0n
     return {
       n: period.n, startOn: period.startOn, dueOn: period.dueOn,

@@ -31,7 +31,7 @@ async function ensureDisbursementAccounts(trx: Tx, ctx: ServicingContext, curren
     const statuses = await createAccountsInTransaction(trx, ctx.tenantId, create.map((claim) => ({
       id: claim.accountId, currency, code: claim.code, flags: { debitsMustNotExceedCredits: false, creditsMustNotExceedDebits: false }, owner: null, userData: 0n,
     })), ctx.now)
-    for (const status of statuses) assert(status === 'created', `general-ledger account: ${status}`)
+    for (const status of statuses) assert(status === 'created', () => `general-ledger account: ${status}`)
     found = await findGlAccounts(trx, ctx.tenantId, currency, productId)
   }
   const cash = found.get(1001)
@@ -44,7 +44,7 @@ async function ensureDisbursementAccounts(trx: Tx, ctx: ServicingContext, curren
 async function postServicing(trx: Tx, ctx: ServicingContext, inputs: readonly TransferInput[]): Promise<void> {
   const outcome = await createTransfersInTransaction(trx, ctx.tenantId, inputs, { now: ctx.now, origin: 'servicing' })
   assert(outcome.results.length === inputs.length, 'one result per transfer')
-  for (const result of outcome.results) assert(result.status === 'created', `disbursement transfer ${result.id} answered ${result.status}`)
+  for (const result of outcome.results) assert(result.status === 'created', () => `disbursement transfer ${result.id} answered ${result.status}`)
 }
 
 const transfer = (id: string, partial: Partial<TransferInput> & Pick<TransferInput, 'code' | 'flags'>): TransferInput => ({

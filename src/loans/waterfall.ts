@@ -97,7 +97,7 @@ export function measureAllocatable(state: LoanState, on: Temporal.PlainDate): Ma
 
 function assertOrder(order: AllocationOrder): void {
   assert(order.components.length === components.length, 'the component order names every component once')
-  for (const component of components) assert(order.components.includes(component), `the component order includes ${component}`)
+  for (const component of components) assert(order.components.includes(component), () => `the component order includes ${component}`)
 }
 
 /** The (installment, component) slots to fill, in allocation order. */
@@ -175,7 +175,7 @@ function assertAllocation(
     assert(cap !== undefined, 'allocated installments exist')
     for (const component of components) {
       assert(allocation.allocatedMinor[component] >= 0n, 'no negative allocation')
-      assert(allocation.allocatedMinor[component] <= cap[component], `never more than owed: ${component} of ${allocation.n}`)
+      assert(allocation.allocatedMinor[component] <= cap[component], () => `never more than owed: ${component} of ${allocation.n}`)
     }
   }
 }

@@ -65,7 +65,7 @@ type RawBin = Bin extends infer B ? (B extends Bin ? Omit<B, 'woe'> : never) : n
 
 /** Bins one column against the 0/1 target (1 = bad). */
 export function binColumn(column: Column, target: Uint8Array, options: BinningOptions = defaultBinningOptions): Binning {
-  assert(column.values.length === target.length, `column ${column.name} has a value per row`)
+  assert(column.values.length === target.length, () => `column ${column.name} has a value per row`)
   return column.kind === 'numeric' ? binNumeric(column.name, column.values, target, options) : binCategorical(column.name, column.values, target, options)
 }
 
@@ -300,7 +300,7 @@ function segmentIv(bad: number, good: number, badTotal: number, goodTotal: numbe
 /** A fast assigner for one binning: text or number in, bin index out (unknown text → missing/unseen). */
 export function makeAssigner(binning: Binning): (value: string | number | null) => number {
   const missing = binning.bins.findIndex((b) => b.kind === 'missing')
-  assert(missing >= 0, `binning of ${binning.name} has a missing bin`)
+  assert(missing >= 0, () => `binning of ${binning.name} has a missing bin`)
   if (binning.type === 'numeric') {
     const ranges = binning.bins.map((b, i) => ({ b, i })).filter(({ b }) => b.kind === 'range')
     const highs = ranges.slice(0, -1).map(({ b }) => (b.kind === 'range' ? (b.high as number) : 0))
@@ -318,7 +318,7 @@ export function makeAssigner(binning: Binning): (value: string | number | null) 
     if (b.kind === 'categories') for (const c of b.categories) byCategory.set(c, i)
   })
   const unseen = binning.bins.findIndex((b) => b.kind === 'unseen')
-  assert(unseen >= 0, `binning of ${binning.name} has an unseen bin`)
+  assert(unseen >= 0, () => `binning of ${binning.name} has an unseen bin`)
   return (value) => {
     if (value === null || (typeof value === 'number' && Number.isNaN(value))) return missing
     return byCategory.get(String(value)) ?? unseen

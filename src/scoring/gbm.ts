@@ -79,7 +79,7 @@ function binCount(encoder: Encoder): number {
 function encode(encoder: Encoder, column: Column): Uint8Array {
   const out = new Uint8Array(column.values.length)
   if (encoder.kind === 'numeric') {
-    assert(column.kind === 'numeric', `column ${column.name} is numeric`)
+    assert(column.kind === 'numeric', () => `column ${column.name} is numeric`)
     column.values.forEach((v, i) => {
       out[i] = Number.isNaN(v) ? 0 : 1 + upperBound(encoder.cuts, v)
     })
@@ -279,7 +279,7 @@ export function predictGbm(model: GbmModel, columns: readonly Column[]): Float64
   const byName = new Map(columns.map((c) => [c.name, c]))
   const codes = model.names.map((name, f) => {
     const column = byName.get(name)
-    assert(column !== undefined, `column ${name} present`)
+    assert(column !== undefined, () => `column ${name} present`)
     return encode(model.encoders[f] as Encoder, column)
   })
   const n = codes[0]?.length ?? 0

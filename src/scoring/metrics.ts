@@ -168,7 +168,7 @@ export function csi(expectedBinCounts: Record<string, Numbers>, actualBinCounts:
   const out: Record<string, number> = {}
   for (const [name, expected] of Object.entries(expectedBinCounts)) {
     const actual = actualBinCounts[name]
-    assert(actual !== undefined, `actual bin counts for ${name}`)
+    assert(actual !== undefined, () => `actual bin counts for ${name}`)
     out[name] = psi(expected, actual)
   }
   return out

@@ -192,7 +192,7 @@ export function predictColumns(card: Scorecard, columns: readonly Column[]): Flo
   const logit = new Float64Array(n).fill(card.intercept)
   card.variables.forEach((v, j) => {
     const column = byName.get(v.name)
-    assert(column !== undefined, `column ${v.name} present`)
+    assert(column !== undefined, () => `column ${v.name} present`)
     const assign = compiled.assigners[j] as (value: string | number | null) => number
     for (let i = 0; i < n; i++) logit[i] = (logit[i] as number) + v.coefficient * (v.bins[assign(column.values[i] as number | string | null)] as PointedBin).woe
   })

@@ -133,7 +133,7 @@ async function ensureAnalyst(trx: Tx, deps: { clock: Clock; ids: IdSource }, ten
   const found = (await sql<{ id: string }>`select id from users where lower(email) = ${email}`.execute(trx)).rows[0]
   if (found !== undefined) return { kind: 'user', id: found.id }
   const created = await createUser(trx, deps, { tenantId, actor: systemActor, email, displayName, role: 'risk_analyst', password: null, enterpriseId: null })
-  assert(created.status === 'ok', `simulator analyst ${email}: ${created.status}`)
+  assert(created.status === 'ok', () => `simulator analyst ${email}: ${created.status}`)
   return { kind: 'user', id: created.value.id }
 }
 
@@ -172,7 +172,7 @@ async function setUp(deps: SimulationDeps, clock: SimulatedClock, options: Simul
       delinquency: { thresholds: defaultTierThresholds, provisionRatesPct: defaultProvisionRatesPct, provisionRounding: defaultDelinquencyRules.provisionRounding, toleranceMinor: defaultDelinquencyRules.toleranceMinor, restructuredTierMin: defaultDelinquencyRules.restructuredTierMin },
       accrual: { nonAccrualDpdMin: 91 },
     })
-    assert(product.status === 'ok', `the simulation product is valid: ${product.status === 'ok' ? '' : product.reason}`)
+    assert(product.status === 'ok', () => `the simulation product is valid: ${product.status === 'ok' ? '' : product.reason}`)
 
     const training = generateTrainingSet(options.seed, options.trainingFirms ?? 3_000, start)
     const card = trainScorecard({ columns: training.columns, target: training.target }, simulationScorecardOptions)
@@ -190,11 +190,11 @@ async function setUp(deps: SimulationDeps, clock: SimulatedClock, options: Simul
     // The 310 strategy as published, scoring with whatever version of our scorecard is champion.
     const document = { ...structuredClone(sme310StrategyDocument), models: [{ name: scorecardName, output: 'score' }] }
     const draft = await createStrategyDraft(trx, ctx, { document, authorId: maker.id as string })
-    assert(draft.status === 'ok', `sme-310 compiles: ${draft.status === 'ok' ? '' : JSON.stringify(draft.errors)}`)
+    assert(draft.status === 'ok', () => `sme-310 compiles: ${draft.status === 'ok' ? '' : JSON.stringify(draft.errors)}`)
     const steps: [StrategyAction, Actor][] = [[{ type: 'submit' }, maker], [{ type: 'approve', note: 'simulation: second analyst' }, checker], [{ type: 'activate' }, maker]]
     for (const [action, actor] of steps) {
       const moved = await transitionStoredStrategy(trx, ctx, draft.strategy.id, action, actor.id as string)
-      assert(moved.status === 'ok', `strategy ${action.type}: ${moved.status}`)
+      assert(moved.status === 'ok', () => `strategy ${action.type}: ${moved.status}`)
     }
     log(`setup: scorecard AUC ${metrics.auc.toFixed(3)} on ${training.target.length} past loans; sme-310 active`)
     return { tenantId: id, start, productId: product.product.id, maker, runTag }
@@ -344,7 +344,7 @@ export async function runSimulation(deps: SimulationDeps, options: SimulationOpt
         await inTenant(deps.db, tenantId, async (trx) => {
           for (const loanId of due.slice(from, from + repaymentsPerTransaction)) {
             const written = await writeOffLoanBalance(trx, servicing(), loanId, { valueDate: null })
-            assert(written.status === 'ok', `write-off: ${written.status}`)
+            assert(written.status === 'ok', () => `write-off: ${written.status}`)
           }
         })
       }
@@ -446,7 +446,7 @@ export async function runSimulation(deps: SimulationDeps, options: SimulationOpt
         await timed('repay', () => inTenant(deps.db, tenantId, async (trx) => {
           for (const payment of payments) {
             const repaid = await repayLoan(trx, servicing(), payment.loanId, { amountMinor: payment.amountMinor, valueDate: null, enterpriseId: null })
-            assert(repaid.status === 'ok', `repayment: ${repaid.status}`)
+            assert(repaid.status === 'ok', () => `repayment: ${repaid.status}`)
           }
         }))
       }
@@ -455,7 +455,7 @@ export async function runSimulation(deps: SimulationDeps, options: SimulationOpt
         const lineId = job.reviewLineId
         if (lineId === null) continue
         const outcome = await timed('review', () => inTenant(deps.db, tenantId, (trx) => reviewOneLine(trx, reviewDeps, { tenantId, lineId, strategyName: defaultStrategyName, actor: setup.maker, businessDate: date })))
-        assert(outcome.action !== 'failed', `credit-line review: ${outcome.detail ?? ''}`)
+        assert(outcome.action !== 'failed', () => `credit-line review: ${outcome.detail ?? ''}`)
       }
       const applying = jobs.flatMap((j) => j.wish !== null && j.wish.channel !== 'draw' ? [j.wish] : [])
       const offers: { index: number; offerId: string }[] = []
@@ -483,7 +483,7 @@ export async function runSimulation(deps: SimulationDeps, options: SimulationOpt
       for (const offer of offers) {
         if (!decideAcceptance(options.seed, firms[offer.index] as Firm, month)) continue
         const accepted = await timed('accept', () => acceptOffer(payouts, { tenantId, offerId: offer.offerId, enterpriseId: enterpriseIds[offer.index] as string }))
-        assert(accepted.status === 'ok', `acceptance: ${accepted.status}`)
+        assert(accepted.status === 'ok', () => `acceptance: ${accepted.status}`)
         if (accepted.payout.status === 'succeeded') received(offer.index, accepted.payout.amountMinor, accepted.offer.amountMinor)
       }
       for (const wish of draws) await timed('draw', () => drawOn(wish))
@@ -507,7 +507,7 @@ export async function runSimulation(deps: SimulationDeps, options: SimulationOpt
     ingesting.catch(() => undefined) // awaited next month; a failure must not surface as an unhandled rejection meanwhile
     await timed('cob', async () => {
       const cob = await runCloseOfBusiness(deps.db, { ids: deps.ids, now: () => clock.now() }, tenantId, lastDay)
-      assert(cob.status === 'ok', `close of business through ${lastDay}: ${cob.status}`)
+      assert(cob.status === 'ok', () => `close of business through ${lastDay}: ${cob.status}`)
     })
     progress(`${label} close of business`)
 
