@@ -321,6 +321,24 @@ describe('group commit (concurrent batches of one tenant share a transaction)', 
     expect(indexes).toEqual(indexes.map((_, i) => BigInt(i)))
   })
 
+  it('a group prepared against a journal that another writer has since appended to is written at the new end', async () => {
+    const { createTransfersInTransaction } = await import('../src/ledger/ledger-service.ts')
+    const context = () => ({ now: new Date(), origin: null })
+    // The writer learns the journal's size from its own commit...
+    expect((await createTransfers(deps(), tenantId, [move(uuidv7(), cash, loan, 2n)], context())).results[0]?.status).toBe('created')
+    // ...then another writer appends behind its back, so its next group is sent against a stale size:
+    // the write finds the head moved, writes nothing, and the group is decided again under the lock.
+    await inTenant(t.database.db, tenantId, (trx) => createTransfersInTransaction(trx, tenantId, [move(uuidv7(), cash, loan, 3n)], context()))
+    const last = uuidv7()
+    const result = await createTransfers(deps(), tenantId, [move(uuidv7(), cash, loan, 4n), move(last, loan, cash, 1n)], context())
+    expect(result.results.map((r) => r.status)).toEqual(['created', 'created'])
+    const rows = await inTenant(t.database.db, tenantId, (trx) => sql<{ id: string; journal_index: bigint }>`select id, journal_index from ledger_transfers order by journal_index`.execute(trx))
+    const indexes = rows.rows.map((row) => row.journal_index)
+    expect(indexes).toEqual(indexes.map((_, i) => BigInt(i)))
+    expect(rows.rows.at(-1)?.id).toBe(last)
+    expect(result.journalSize).toBe(BigInt(rows.rows.length))
+  })
+
   it('writes exactly one account entry per transfer and account, when groups overlap, another writer appends, or a prepared group meets a stored id', async () => {
     const { createTransfersInTransaction } = await import('../src/ledger/ledger-service.ts')
     const stored = uuidv7()

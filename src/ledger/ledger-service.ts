@@ -370,7 +370,7 @@ async function hashLeavesYielding(tenantId: string, startSize: bigint, frontier:
   return hashed
 }
 
-function buildGroupWrite(tenantId: string, startSize: bigint, group: DecidedGroup, hashed: HashedLeaves): GroupWrite {
+function buildGroupWrite(tenantId: string, startSize: bigint, businessDate: string, group: DecidedGroup, hashed: HashedLeaves): GroupWrite {
   const created = group.created
   // A batch's transfers share one postedAt: format each instant once.
   let lastInstant: Date | undefined
@@ -386,9 +386,17 @@ function buildGroupWrite(tenantId: string, startSize: bigint, group: DecidedGrou
   const { leafHashes, inner } = hashed
   const ids = [...group.deltas.keys()]
   const d = [...group.deltas.values()]
-  // One statement, one round trip: every part is a data-modifying CTE (all run, referenced or not).
+  // One statement, one round trip: every part is a data-modifying CTE. It writes only if the journal
+  // is still at the size (and the tenant at the business date) the group was decided against, which
+  // `head` checks and moves on: a prepared group sends it right behind its lock request, before it has
+  // seen the answer (`commitGroup`), and then finds n = 0 if someone else appended in between.
   const statement = sql<{ n: bigint }>`
-    with inserted as (
+    with head as (
+      update ledger_journal_heads set size = ${(startSize + BigInt(created.length)).toString()}
+      where tenant_id = ${tenantId} and size = ${startSize.toString()}
+        and exists (select 1 from tenants t where t.id = ${tenantId} and t.business_date = ${businessDate}::date)
+      returning 1),
+    inserted as (
       insert into ledger_transfers (tenant_id, id, debit_account_id, credit_account_id, amount, currency, code, kind, flags, pending_id,
         timeout_seconds, expires_at, user_data, value_date, posted_at, journal_index, leaf_hash)
       select ${tenantId}, * from unnest(
@@ -398,6 +406,7 @@ function buildGroupWrite(tenantId: string, startSize: bigint, group: DecidedGrou
         ${arrayLiteral(created.map((t) => t.timeoutSeconds))}::int[], ${arrayLiteral(created.map((t) => (t.kind === 'pending' && t.timeoutSeconds > 0 ? new Date(t.postedAt.getTime() + t.timeoutSeconds * 1000).toISOString() : null)))}::timestamptz[],
         ${arrayLiteral(created.map((t) => t.userData))}::bigint[], ${arrayLiteral(created.map((t) => t.valueDate))}::date[], ${arrayLiteral(postedAts)}::timestamptz[],
         ${arrayLiteral(indexes)}::bigint[], ${byteaArrayLiteral(leafHashes)}::bytea[])
+      where exists (select 1 from head)
       returning 1),
     balances as (
       update ledger_accounts a set
@@ -405,12 +414,11 @@ function buildGroupWrite(tenantId: string, startSize: bigint, group: DecidedGrou
         debits_pending = a.debits_pending + v.dpe, credits_pending = a.credits_pending + v.cpe
       from unnest(${arrayLiteral(ids)}::uuid[], ${arrayLiteral(d.map((x) => x.debitsPosted))}::bigint[], ${arrayLiteral(d.map((x) => x.creditsPosted))}::bigint[],
         ${arrayLiteral(d.map((x) => x.debitsPending))}::bigint[], ${arrayLiteral(d.map((x) => x.creditsPending))}::bigint[]) as v(id, dp, cp, dpe, cpe)
-      where a.tenant_id = ${tenantId} and a.id = v.id),
+      where a.tenant_id = ${tenantId} and a.id = v.id and exists (select 1 from head)),
     nodes as (
       insert into ledger_merkle_nodes (tenant_id, level, idx, hash)
-      select ${tenantId}, * from unnest(${arrayLiteral(inner.map((n) => n.level))}::smallint[], ${arrayLiteral(inner.map((n) => n.index))}::bigint[], ${byteaArrayLiteral(inner.map((n) => n.hash))}::bytea[])),
-    head as (
-      update ledger_journal_heads set size = ${(startSize + BigInt(created.length)).toString()} where tenant_id = ${tenantId})
+      select ${tenantId}, * from unnest(${arrayLiteral(inner.map((n) => n.level))}::smallint[], ${arrayLiteral(inner.map((n) => n.index))}::bigint[], ${byteaArrayLiteral(inner.map((n) => n.hash))}::bytea[])
+      where exists (select 1 from head))
     select count(*) as n from inserted`
   // Two entries per transfer (debit and credit account); journal indexes counted by the database.
   const entries = sql`
@@ -423,20 +431,24 @@ function buildGroupWrite(tenantId: string, startSize: bigint, group: DecidedGrou
 }
 
 /**
- * Writes a group: transfers (= journal entries), balance deltas, Merkle nodes, journal head. Returns
- * false when a transfer id was already stored: the statement failed, and the caller rolls back to its
- * savepoint and decides again knowing the stored transfers.
+ * Writes a group: transfers (= journal entries), balance deltas, Merkle nodes, journal head.
+ * 'id_exists': a transfer id was already stored (the statement failed; the caller rolls back to its
+ * savepoint and decides again knowing the stored transfers). 'moved': the journal was not at the group's
+ * start size or the business date changed (nothing written; possible only when the caller sent the write
+ * before it knew the head, `commitGroup`).
  */
-async function writeGroup(trx: Tx, write: GroupWrite, entriesWritten: boolean): Promise<boolean> {
-  if (write.createdCount === 0) return true
+async function writeGroup(trx: Tx, write: GroupWrite, entriesWritten: boolean): Promise<'written' | 'id_exists' | 'moved'> {
+  if (write.createdCount === 0) return 'written'
   try {
     const inserted = await write.statement.execute(trx)
-    assert(inserted.rows[0]?.n === BigInt(write.createdCount), 'every decided transfer is written')
+    const n = inserted.rows[0]?.n
+    if (n === 0n) return 'moved'
+    assert(n === BigInt(write.createdCount), 'every decided transfer is written')
     if (!entriesWritten) await write.entries.execute(trx)
-    return true
+    return 'written'
   } catch (error) {
     // A plain insert, not `on conflict do nothing`: that would probe the primary key once more per row.
-    if ((error as { code?: string; constraint?: string }).code === '23505' && (error as { constraint?: string }).constraint === 'ledger_transfers_pkey') return false
+    if ((error as { code?: string; constraint?: string }).code === '23505' && (error as { constraint?: string }).constraint === 'ledger_transfers_pkey') return 'id_exists'
     throw error
   }
 }
@@ -470,8 +482,10 @@ async function decideAndWriteLocked(trx: Tx, tenantId: string, head: { size: big
     const loaded = await loadSnapshot(trx, tenantId, inputs, withExisting)
     const snapshot = { accounts: new Map(loaded.accounts as Map<string, StoredAccount>), transfers: new Map(loaded.transfers), pendingStates: new Map(loaded.pendingStates) }
     const group = decideGroup(snapshot, batches, head.businessDate, head.size)
-    const write = buildGroupWrite(tenantId, head.size, group, hashLeaves(tenantId, head.size, frontier, group.created))
-    if (await writeGroup(trx, write, false)) {
+    const write = buildGroupWrite(tenantId, head.size, head.businessDate, group, hashLeaves(tenantId, head.size, frontier, group.created))
+    const written = await writeGroup(trx, write, false)
+    assert(written !== 'moved', 'the head does not move while this transaction holds its lock')
+    if (written === 'written') {
       await sql`release savepoint optimistic`.execute(trx)
       return { group, state: { journalSize: head.size + BigInt(write.createdCount), businessDate: head.businessDate, frontier: write.frontier, accounts: snapshot.accounts } }
     }
@@ -512,7 +526,8 @@ const writerAccountsMax = 250_000
 
 type Waiting = GroupBatch & { resolve: (result: TransferBatchResult) => void; reject: (error: unknown) => void }
 type Prepared = { epoch: number; startSize: bigint; businessDate: string; group: DecidedGroup; write: GroupWrite }
-type InFlight = { done: Promise<void>; prepared: Prepared | undefined }
+/** `written`: the group's write went through under the lock (it only has to commit), or it is done. */
+type InFlight = { done: Promise<void>; written: Promise<void>; prepared: Prepared | undefined }
 
 /**
  * Groups of a tenant in the database at once: one holding the journal head lock, the others sending
@@ -601,8 +616,11 @@ async function runWriter(deps: LedgerDeps, tenantId: string, writer: Writer): Pr
       writer.state = undefined
       prepared = undefined
     }
-    const previous = inFlight.at(-1)?.done ?? Promise.resolve()
-    inFlight.push({ done: commitGroup(deps, tenantId, writer, group, prepared, previous), prepared })
+    const before = inFlight.at(-1)
+    let signalWritten = (): void => undefined
+    const written = new Promise<void>((resolve) => (signalWritten = resolve))
+    const done = commitGroup(deps, tenantId, writer, group, prepared, { done: before?.done ?? Promise.resolve(), written: before?.written ?? Promise.resolve() }, signalWritten).finally(signalWritten)
+    inFlight.push({ done, written, prepared })
   }
 }
 
@@ -638,7 +656,7 @@ async function prepareGroup(deps: LedgerDeps, tenantId: string, writer: Writer, 
   const hashed = await hashLeavesYielding(tenantId, startSize, state.frontier, decided.created)
   // The state was dropped meanwhile (a group before this one failed or was decided under the lock).
   if (writer.epoch !== epoch || writer.state !== state) return undefined
-  const write = buildGroupWrite(tenantId, startSize, decided, hashed)
+  const write = buildGroupWrite(tenantId, startSize, state.businessDate, decided, hashed)
   // From here the state assumes this group commits (the next group is decided on top of it).
   state.journalSize = startSize + BigInt(write.createdCount)
   state.frontier = write.frontier
@@ -646,11 +664,14 @@ async function prepareGroup(deps: LedgerDeps, tenantId: string, writer: Writer, 
 }
 
 /**
- * Writes a group in its own transaction once `previous` (the group before it) is done. A prepared
- * group sends its account entries first, without the lock (so that they go in while the previous group
- * holds it), then takes the lock and checks what it was decided against.
+ * Writes a group in its own transaction, in queue order. A prepared group sends its account entries
+ * first, without the lock (so that they go in while the previous group holds it); once the previous
+ * group's write is through (it has only to commit), it sends its lock request and its write back to
+ * back, so that the database hands the lock over at the previous commit without waiting for a turn of
+ * this process's event loop. The write checks the head it was decided against itself.
  */
-async function commitGroup(deps: LedgerDeps, tenantId: string, writer: Writer, group: readonly Waiting[], prepared: Prepared | undefined, previous: Promise<void>): Promise<void> {
+async function commitGroup(deps: LedgerDeps, tenantId: string, writer: Writer, group: readonly Waiting[], prepared: Prepared | undefined, before: { done: Promise<void>; written: Promise<void> }, signalWritten: () => void): Promise<void> {
+  const previous = before.done
   let outcome: DecidedGroup
   try {
     outcome = await inTenant(deps.db, tenantId, async (trx) => {
@@ -659,12 +680,20 @@ async function commitGroup(deps: LedgerDeps, tenantId: string, writer: Writer, g
         try {
           await prepared.write.entries.execute(trx)
         } finally {
-          await previous // whatever happens here, queue order: nothing is locked before the previous group is done
+          await before.written // whatever happens here, queue order: no lock is asked for before the previous group holds it
         }
-        const head = await lockHead(trx, tenantId)
-        if (prepared.epoch === writer.epoch && head.size === prepared.startSize && head.businessDate === prepared.businessDate && (await writeGroup(trx, prepared.write, true))) return prepared.group
+        if (prepared.epoch === writer.epoch) {
+          // node-postgres queues the write behind the lock request on this connection and sends it
+          // when the lock is granted.
+          const [, written] = await Promise.all([lockHead(trx, tenantId), writeGroup(trx, prepared.write, true)])
+          if (written === 'written') {
+            signalWritten()
+            return prepared.group
+          }
+        }
         // Undoing the entries also releases the head lock (it was taken after the savepoint): lock again.
         await sql`rollback to savepoint prepared`.execute(trx)
+        await previous
         return decideLocked(trx, tenantId, writer, await lockHead(trx, tenantId), group)
       }
       await previous
@@ -712,8 +741,8 @@ export async function expirePendingTransfers(deps: LedgerDeps, tenantId: string,
     const snapshot: LedgerSnapshot = { accounts: new Map(accounts.rows.map((row) => [row.id, toAccount(row)])), transfers: new Map(pendings.map((t) => [t.id, t])), pendingStates: new Map(pendings.map((t) => [t.id, 'pending' as const])) }
     const outcome = expirePending(snapshot, pendings, { now, businessDate: head.businessDate, origin: null, newId: () => deps.ids.next() })
     assertBalanced(outcome)
-    const write = buildGroupWrite(tenantId, head.size, { batches: [], created: outcome.created, deltas: outcome.deltas }, hashLeaves(tenantId, head.size, await loadFrontier(trx, tenantId, head.size), outcome.created))
-    assert(await writeGroup(trx, write, false), 'expiry ids are fresh')
+    const write = buildGroupWrite(tenantId, head.size, head.businessDate, { batches: [], created: outcome.created, deltas: outcome.deltas }, hashLeaves(tenantId, head.size, await loadFrontier(trx, tenantId, head.size), outcome.created))
+    assert((await writeGroup(trx, write, false)) === 'written', 'expiry ids are fresh and the head is locked')
     return outcome.created.length
   })
 }
