@@ -279,10 +279,17 @@ export type FeatureReport = { catalogueVersion: string; asOf: string; knownBy: D
 
 async function loadFeatureRecords(trx: Tx, enterpriseId: string, usable: readonly Source[], asOf: string, knownBy: Date): Promise<FeatureRecord[]> {
   if (usable.length === 0) return []
+  // One index range per source on (tenant, enterprise, source, occurred_on). Written as a lateral join so
+  // that the plan does not depend on statistics: with `source = any(…)` and a freshly loaded table (no
+  // ANALYZE yet) the planner chose the (tenant, source, external_id) index and filtered every record of
+  // those sources by enterprise: 600 rows read for 6, 0.4 ms a decision at 100 enterprises.
   const rows = await sql<{ source: Source; occurred_on: string; fields: Record<string, unknown> }>`
-    select source, occurred_on, fields from data_records
-    where enterprise_id = ${enterpriseId} and source = any(${[...usable]}::text[]) and ingested_at <= ${knownBy} and occurred_on <= ${asOf}::date
-    order by ingested_at, id`.execute(trx)
+    select d.source, d.occurred_on, d.fields
+    from unnest(${[...usable]}::text[]) as s(source)
+    cross join lateral (
+      select r.source, r.occurred_on, r.fields, r.ingested_at, r.id from data_records r
+      where r.tenant_id = puhui_tenant() and r.enterprise_id = ${enterpriseId} and r.source = s.source and r.occurred_on <= ${asOf}::date and r.ingested_at <= ${knownBy}) as d
+    order by d.ingested_at, d.id`.execute(trx)
   return rows.rows.map((row) => ({ source: row.source, occurredOn: row.occurred_on, fields: row.fields }))
 }
 
