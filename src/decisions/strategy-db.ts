@@ -86,7 +86,11 @@ export async function listStrategies(trx: Tx, tenantId: string, filter: { name: 
  */
 export async function findActiveCompiledStrategy(trx: Tx, tenantId: string, name: string): Promise<{ id: string; name: string; version: number; compiled: CompiledStrategy } | undefined> {
   const row = (await sql<{ id: string; version: number }>`select id, version from strategies where tenant_id = ${tenantId} and name = ${name} and status = 'active'`.execute(trx)).rows[0]
-  if (row === undefined) return undefined
+  return row === undefined ? undefined : compiledStrategyOf(trx, tenantId, name, row)
+}
+
+/** A version (its id and number read by the caller, e.g. with other rows in one statement), compiled. */
+export async function compiledStrategyOf(trx: Tx, tenantId: string, name: string, row: { id: string; version: number }): Promise<{ id: string; name: string; version: number; compiled: CompiledStrategy } | undefined> {
   const cached = compiledCache.get(`${tenantId}:${row.id}`)
   if (cached !== undefined) return { id: row.id, name, version: row.version, compiled: cached }
   const stored = await findStrategy(trx, tenantId, row.id)

@@ -30,8 +30,8 @@ import { formatMajor, type Currency } from '../core/money.ts'
 import { interestMinor, RateDecimal } from '../core/rate.ts'
 import { consentedItemsSql, readEnterpriseFeatures, type CreditDeps } from '../credit/index.ts'
 import type { Tx } from '../db/database.ts'
-import { convertMajorToMinor, convertMinorToMajor, decide, findActiveCompiledStrategy, type Decision, type DecisionReason } from '../decisions/index.ts'
-import { buildSchedule, findProduct, measureApr, parseScheduleSpec, scheduleToJson, type LoanProduct, type ScheduleTemplate } from '../loans/index.ts'
+import { compiledStrategyOf, convertMajorToMinor, convertMinorToMajor, decide, type Decision, type DecisionReason } from '../decisions/index.ts'
+import { buildSchedule, measureApr, parseScheduleSpec, scheduleToJson, toProduct, type LoanProduct, type ProductRow, type ScheduleTemplate } from '../loans/index.ts'
 import { scoreWithDeferredStore } from '../scoring/index.ts'
 
 /** An offer stands for three days. */
@@ -174,17 +174,26 @@ export function priceOffer(product: LoanProduct, input: { amountMinor: bigint; a
 /** Decides an application and stores it (and its offer) in the caller's transaction. */
 export async function applyForLoan(trx: Tx, deps: CreditDeps, input: ApplyInput): Promise<ApplyResult> {
   assert(input.amountMinor > 0n)
-  const product = await findProduct(trx, input.tenantId, input.productId)
-  if (product === undefined) return { status: 'product_not_found', detail: 'no such loan product' }
   const now = deps.clock.now()
-  // The enterprise, the business date, its consents and its loans in one round trip.
-  const enterprise = (await sql<EnterpriseRow & { business_date: string; consented: string[]; dpd: number | null; exposure: string | null; service: string | null }>`
-    select e.founded_on::text as founded_on, e.sector, (select business_date::text from tenants where id = ${input.tenantId}) as business_date,
-      ${consentedItemsSql(sql`e.id`, 'credit_assessment', now)} as consented, x.dpd, x.exposure, x.service
-    from enterprises e cross join ${exposureSql} where e.id = ${input.enterpriseId}`.execute(trx)).rows[0]
-  if (enterprise === undefined) return { status: 'enterprise_not_found', detail: 'no such enterprise' }
+  // The product, the enterprise, the business date, its consents and its loans, and the strategy's active
+  // version in one round trip (each round trip costs both processes a socket write and a wake-up).
+  type Row = ProductRow & EnterpriseRow & { found: boolean | null; business_date: string; consented: string[]; dpd: number | null; exposure: string | null; service: string | null; strategy_id: string | null; strategy_version: number | null }
+  const row = (await sql<Row>`
+    select p.*, en.*, s.id as strategy_id, s.version as strategy_version
+    from (values (1)) as one (x)
+    left join loan_products p on p.tenant_id = ${input.tenantId} and p.id = ${input.productId}
+    left join lateral (
+      select true as found, e.founded_on::text as founded_on, e.sector, (select business_date::text from tenants where id = ${input.tenantId}) as business_date,
+        ${consentedItemsSql(sql`e.id`, 'credit_assessment', now)} as consented, x.dpd, x.exposure, x.service
+      from enterprises e cross join ${exposureSql} where e.id = ${input.enterpriseId}) as en on true
+    left join strategies s on s.tenant_id = ${input.tenantId} and s.name = ${input.strategyName} and s.status = 'active'`.execute(trx)).rows[0]
+  assert(row !== undefined, 'one row, whatever was found')
+  if (row.id === null) return { status: 'product_not_found', detail: 'no such loan product' }
+  const product = toProduct(row)
+  if (row.found !== true) return { status: 'enterprise_not_found', detail: 'no such enterprise' }
+  const enterprise = row
   const exposure = { currentDpd: enterprise.dpd ?? 0, exposureMinor: BigInt(enterprise.exposure ?? '0'), monthlyDebtServiceMinor: BigInt(enterprise.service ?? '0') }
-  const stored = await findActiveCompiledStrategy(trx, input.tenantId, input.strategyName)
+  const stored = row.strategy_id === null || row.strategy_version === null ? undefined : await compiledStrategyOf(trx, input.tenantId, input.strategyName, { id: row.strategy_id, version: row.strategy_version })
   if (stored === undefined) return { status: 'no_active_strategy', detail: `strategy ${input.strategyName} has no active version` }
   const compiled = stored.compiled
   const definition = compiled.definition

@@ -55,7 +55,7 @@ export type {
   Draw, DrawResult, DrawStatus, LineAccrual, LineRepayment, RevolvingLine, RevolvingLineStatus, RevolvingTerms,
 } from './revolving.ts'
 export {
-  findProduct, listLoans, listProducts, loadLoan, loanTransactionKinds, penaltyRulesToJson, productGlCodes, provisionRatesToJson, rulesOfProduct,
+  findProduct, toProduct, type ProductRow, listLoans, listProducts, loadLoan, loanTransactionKinds, penaltyRulesToJson, productGlCodes, provisionRatesToJson, rulesOfProduct,
   specFromJson, specToJson, tenantGlCodes,
 } from './loan-db.ts'
 export type { GlCode, LoanListItem, LoanProduct, LoanRecord, LoanTransaction, LoanTransactionKind, ScheduleTemplate } from './loan-db.ts'

@@ -74,7 +74,7 @@ export function rulesOfProduct(product: LoanProduct): ServicingRules {
   return { accrual: product.accrual, penalty: product.penalty, delinquency: product.delinquency }
 }
 
-type ProductRow = {
+export type ProductRow = {
   id: string
   name: string
   currency: string
@@ -133,7 +133,7 @@ export function provisionRatesToJson(rates: ProvisionRatesPct): Record<Tier, str
   return { normal: rates.normal.toFixed(), special_mention: rates.special_mention.toFixed(), substandard: rates.substandard.toFixed(), doubtful: rates.doubtful.toFixed(), loss: rates.loss.toFixed() }
 }
 
-function toProduct(row: ProductRow): LoanProduct {
+export function toProduct(row: ProductRow): LoanProduct {
   assert(isCurrency(row.currency), 'stored product currency is known')
   const rates = row.provision_rates_pct
   return {
