@@ -35,7 +35,7 @@ export { decisionInputOf, featureCatalogue, generateApplication, generateStrateg
 export type { FeatureSpec, GeneratedApplication, GenerateStrategyOptions } from './generator.ts'
 export { backtestReasonsMax, backtestStrategy, readBacktestCsv, unsegmented } from './backtest.ts'
 export type { BacktestCsvOptions, BacktestReport, BacktestRow, CsvTableLike, ReadBacktestCsvResult, ReasonCount, SegmentReport } from './backtest.ts'
-export { compiledStrategyOf, compileStoredStrategy, createStrategyDraft, findActiveCompiledStrategy, findStrategy, listStrategies, transitionStoredStrategy } from './strategy-db.ts'
+export { activeVersionSql, compiledStrategyOf, compileStoredStrategy, createStrategyDraft, findStrategy, listStrategies, transitionStoredStrategy } from './strategy-db.ts'
 export type { CreateStrategyResult, StoredStrategy, StrategyContext, StrategyTransition } from './strategy-db.ts'
 /** The 310 working-capital strategy as shipped (docs/strategies.md): a starting document for tenants and the simulator. */
 export { default as sme310StrategyDocument } from './sme-310.strategy.json' with { type: 'json' }

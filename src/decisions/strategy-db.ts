@@ -9,7 +9,7 @@
  * The registry assigns version numbers: the document's `version` is overwritten with the stored one, so a
  * decision's `strategy.version` is the row's version.
  */
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import { assert } from '../core/assert.ts'
 import type { IdSource } from '../core/ids.ts'
 import type { Tx } from '../db/database.ts'
@@ -80,16 +80,17 @@ export async function listStrategies(trx: Tx, tenantId: string, filter: { name: 
 }
 
 /**
- * The active version of a name, compiled: its id, name and version are read every time (activation changes
- * them), its document only when the compiled cache does not hold that version (a version's document never
- * changes). The hot path of every application.
+ * The active version of a name (its id and number), as a subquery: read on every application (activation
+ * changes it), in the same statement as the application's other reads (`flows/apply.ts`).
  */
-export async function findActiveCompiledStrategy(trx: Tx, tenantId: string, name: string): Promise<{ id: string; name: string; version: number; compiled: CompiledStrategy } | undefined> {
-  const row = (await sql<{ id: string; version: number }>`select id, version from strategies where tenant_id = ${tenantId} and name = ${name} and status = 'active'`.execute(trx)).rows[0]
-  return row === undefined ? undefined : compiledStrategyOf(trx, tenantId, name, row)
+export function activeVersionSql(tenantId: string, name: string): RawBuilder<{ id: string; version: number }> {
+  return sql<{ id: string; version: number }>`select id, version from strategies where tenant_id = ${tenantId} and name = ${name} and status = 'active'`
 }
 
-/** A version (its id and number read by the caller, e.g. with other rows in one statement), compiled. */
+/**
+ * A version read with `activeVersionSql`, compiled: its document is read only when the compiled cache does
+ * not hold that version (a version's document never changes).
+ */
 export async function compiledStrategyOf(trx: Tx, tenantId: string, name: string, row: { id: string; version: number }): Promise<{ id: string; name: string; version: number; compiled: CompiledStrategy } | undefined> {
   const cached = compiledCache.get(`${tenantId}:${row.id}`)
   if (cached !== undefined) return { id: row.id, name, version: row.version, compiled: cached }

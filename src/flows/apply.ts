@@ -30,7 +30,7 @@ import { formatMajor, type Currency } from '../core/money.ts'
 import { interestMinor, RateDecimal } from '../core/rate.ts'
 import { consentedItemsSql, readEnterpriseFeatures, type CreditDeps } from '../credit/index.ts'
 import type { Tx } from '../db/database.ts'
-import { compiledStrategyOf, convertMajorToMinor, convertMinorToMajor, decide, type Decision, type DecisionReason } from '../decisions/index.ts'
+import { activeVersionSql, compiledStrategyOf, convertMajorToMinor, convertMinorToMajor, decide, type Decision, type DecisionReason } from '../decisions/index.ts'
 import { buildSchedule, measureApr, parseScheduleSpec, scheduleToJson, toProduct, type LoanProduct, type ProductRow, type ScheduleTemplate } from '../loans/index.ts'
 import { scoreWithDeferredStore } from '../scoring/index.ts'
 
@@ -186,12 +186,12 @@ export async function applyForLoan(trx: Tx, deps: CreditDeps, input: ApplyInput)
       select true as found, e.founded_on::text as founded_on, e.sector, (select business_date::text from tenants where id = ${input.tenantId}) as business_date,
         ${consentedItemsSql(sql`e.id`, 'credit_assessment', now)} as consented, x.dpd, x.exposure, x.service
       from enterprises e cross join ${exposureSql} where e.id = ${input.enterpriseId}) as en on true
-    left join strategies s on s.tenant_id = ${input.tenantId} and s.name = ${input.strategyName} and s.status = 'active'`.execute(trx)).rows[0]
+    left join lateral (${activeVersionSql(input.tenantId, input.strategyName)}) as s on true`.execute(trx)).rows[0]
   assert(row !== undefined, 'one row, whatever was found')
   if (row.id === null) return { status: 'product_not_found', detail: 'no such loan product' }
   const product = toProduct(row)
-  if (row.found !== true) return { status: 'enterprise_not_found', detail: 'no such enterprise' }
   const enterprise = row
+  if (enterprise.found !== true) return { status: 'enterprise_not_found', detail: 'no such enterprise' }
   const exposure = { currentDpd: enterprise.dpd ?? 0, exposureMinor: BigInt(enterprise.exposure ?? '0'), monthlyDebtServiceMinor: BigInt(enterprise.service ?? '0') }
   const stored = row.strategy_id === null || row.strategy_version === null ? undefined : await compiledStrategyOf(trx, input.tenantId, input.strategyName, { id: row.strategy_id, version: row.strategy_version })
   if (stored === undefined) return { status: 'no_active_strategy', detail: `strategy ${input.strategyName} has no active version` }

@@ -525,7 +525,7 @@ const groupItemsMax = 4_096
 const writerAccountsMax = 250_000
 
 type Waiting = GroupBatch & { resolve: (result: TransferBatchResult) => void; reject: (error: unknown) => void }
-type Prepared = { epoch: number; startSize: bigint; businessDate: string; group: DecidedGroup; write: GroupWrite }
+type Prepared = { epoch: number; group: DecidedGroup; write: GroupWrite }
 /** `written`: the group's write went through under the lock (it only has to commit), or it is done. */
 type InFlight = { done: Promise<void>; written: Promise<void>; prepared: Prepared | undefined }
 
@@ -660,7 +660,7 @@ async function prepareGroup(deps: LedgerDeps, tenantId: string, writer: Writer, 
   // From here the state assumes this group commits (the next group is decided on top of it).
   state.journalSize = startSize + BigInt(write.createdCount)
   state.frontier = write.frontier
-  return { epoch, startSize, businessDate: state.businessDate, group: decided, write }
+  return { epoch, group: decided, write }
 }
 
 /**
