@@ -11,7 +11,7 @@ import { uuidv7Source } from '../src/core/ids.ts'
 import { createAccounts, createTransfers, inclusionProof, journalRoot } from '../src/ledger/ledger-service.ts'
 import { verifyInclusion } from '../src/ledger/merkle.ts'
 import { transferFlags, type TransferInput } from '../src/ledger/transfer.ts'
-import { cpuMeter, openBenchDatabase, percentile, round } from './support.ts'
+import { cpuMeter, openBenchDatabase, percentile, round, walMeter } from './support.ts'
 
 const accountsTotal = 10_000
 const clients = 8
@@ -44,6 +44,7 @@ export async function benchLedger(quick: boolean): Promise<Record<string, number
       const latencies: number[] = []
       const started = performance.now()
       const cpu = cpuMeter()
+      const wal = await walMeter(deps.db)
       await Promise.all(
         Array.from({ length: clients }, async () => {
           while (sent < total) {
@@ -61,8 +62,9 @@ export async function benchLedger(quick: boolean): Promise<Record<string, number
       latencies.sort((a, b) => a - b)
       const perS = sent / seconds
       const used = cpu.read()
+      const walUsed = await wal.read()
       const perTransfer = (ms: number | null) => (ms === null ? 'n/a' : `${round((ms * 1000) / sent, 1)} µs`)
-      process.stderr.write(`${label.padEnd(26)} ${round(perS, 0).toString().padStart(9)} transfers/s   ${sent} in ${round(seconds, 1)} s   batch p99 ${round(percentile(latencies, 99), 1)} ms   CPU per transfer: main thread ${perTransfer(used.mainBusyMs)}, process ${perTransfer(used.processCpuMs)}, PostgreSQL ${perTransfer(used.postgresCpuMs)}\n`)
+      process.stderr.write(`${label.padEnd(26)} ${round(perS, 0).toString().padStart(9)} transfers/s   ${sent} in ${round(seconds, 1)} s   batch p99 ${round(percentile(latencies, 99), 1)} ms   CPU per transfer: main thread ${perTransfer(used.mainBusyMs)}, process ${perTransfer(used.processCpuMs)}, PostgreSQL ${perTransfer(used.postgresCpuMs)}; WAL per transfer ${round(walUsed.bytes / sent, 0)} bytes in ${round(walUsed.records / sent, 1)} records (${walUsed.fullPageImages} full-page images)\n`)
       return { perS, p99BatchMs: percentile(latencies, 99) }
     }
 

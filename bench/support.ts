@@ -5,7 +5,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import pg from 'pg'
 import { createKysely, ensureDatabase, withDatabaseName } from '../src/db/database.ts'
 import { openEmbeddedServer } from '../src/db/embedded.ts'
@@ -104,4 +104,22 @@ export function cpuMeter(): { read(): CpuReading } {
 export function describeCpu(reading: CpuReading, count: number, unit: string): string {
   const per = (ms: number) => `${round(ms / count, 2)} ms`
   return `CPU per ${unit}: main thread ${per(reading.mainBusyMs)}, process ${per(reading.processCpuMs)}, PostgreSQL ${reading.postgresCpuMs === null ? 'n/a' : per(reading.postgresCpuMs)} (wall ${round(reading.wallMs / 1000, 1)} s)`
+}
+
+export type WalReading = { records: number; fullPageImages: number; bytes: number }
+
+/** WAL the server wrote (pg_stat_wal, cluster-wide) from `walMeter()` to `read()`. */
+export async function walMeter(db: Kysely<DB>): Promise<{ read(): Promise<WalReading> }> {
+  const sample = async (): Promise<WalReading> => {
+    const { rows } = await sql<{ records: string; fpi: string; bytes: string }>`select wal_records::text as records, wal_fpi::text as fpi, wal_bytes::text as bytes from pg_stat_wal`.execute(db)
+    const row = rows[0]
+    return { records: Number(row?.records ?? 0), fullPageImages: Number(row?.fpi ?? 0), bytes: Number(row?.bytes ?? 0) }
+  }
+  const start = await sample()
+  return {
+    async read() {
+      const now = await sample()
+      return { records: now.records - start.records, fullPageImages: now.fullPageImages - start.fullPageImages, bytes: now.bytes - start.bytes }
+    },
+  }
 }

@@ -37,3 +37,25 @@ export function isLeapYear(year: number): boolean {
 export function daysInYearOf(year: number): number {
   return isLeapYear(year) ? 366 : 365
 }
+
+const daysInMonths = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const
+
+/** Days since 1970-01-01 of an ISO 'YYYY-MM-DD' date, or undefined if the text is not a real calendar date. */
+export function epochDayOfIsoDate(text: string): number | undefined {
+  if (text.length !== 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return undefined
+  let year = 0
+  let month = 0
+  let day = 0
+  for (let i = 0; i < 10; i++) {
+    if (i === 4 || i === 7) continue
+    const digit = text.charCodeAt(i) - 48
+    if (digit < 0 || digit > 9) return undefined
+    if (i < 4) year = year * 10 + digit
+    else if (i < 7) month = month * 10 + digit
+    else day = day * 10 + digit
+  }
+  if (month < 1 || month > 12 || day < 1) return undefined
+  const monthDays = month === 2 && isLeapYear(year) ? 29 : (daysInMonths[month - 1] as number)
+  if (day > monthDays) return undefined
+  return epochDayOf(year, month, day)
+}

@@ -35,6 +35,7 @@
  */
 import { assert } from '../core/assert.ts'
 import { isUuid } from '../core/ids.ts'
+import { writeUuidBytes } from '../core/uuid-bytes.ts'
 import { formatHex, parseHex } from './merkle.ts'
 
 /** How the transfer changed balances (TigerBeetle's two-phase model). */
@@ -104,28 +105,6 @@ const offsets = {
   currency: 89, ledgerCode: 92, flags: 96, pendingId: 98, kind: 114, valueDate: 115, postedAt: 119, userData: 127,
 } as const
 
-/** Hex digit value by character code (either case); -1 for anything else. */
-const hexValue = Int8Array.from({ length: 128 }, (_, code) => {
-  const c = String.fromCharCode(code)
-  return /[0-9]/.test(c) ? code - 48 : /[a-f]/.test(c) ? code - 87 : /[A-F]/.test(c) ? code - 55 : -1
-})
-
-function writeUuid(bytes: Uint8Array, offset: number, uuid: string): void {
-  // Hot path (four UUIDs per committed transfer): decoded and validated in one pass over the characters,
-  // without the regex, slices and hex Buffer a general parser costs (~1 µs each).
-  let ok = uuid.length === 36 && uuid.charCodeAt(8) === 45 && uuid.charCodeAt(13) === 45 && uuid.charCodeAt(18) === 45 && uuid.charCodeAt(23) === 45
-  let at = 0
-  for (let i = 0; ok && i < 16; i++) {
-    if (at === 8 || at === 13 || at === 18 || at === 23) at++
-    const high = hexValue[uuid.charCodeAt(at)] ?? -1
-    const low = hexValue[uuid.charCodeAt(at + 1)] ?? -1
-    ok = high >= 0 && low >= 0
-    bytes[offset + i] = (high << 4) | low
-    at += 2
-  }
-  assert(ok, () => `not a UUID: ${uuid}`)
-}
-
 function readUuid(bytes: Uint8Array, offset: number): string {
   const hex = formatHex(bytes.subarray(offset, offset + 16))
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
@@ -164,12 +143,12 @@ export function encodeJournalEntry(entry: JournalEntry): Uint8Array {
   const bytes = new Uint8Array(journalEntryBytes)
   const view = new DataView(bytes.buffer)
   view.setUint8(offsets.version, journalEntryVersion)
-  writeUuid(bytes, offsets.tenantId, entry.tenantId)
+  writeUuidBytes(bytes, offsets.tenantId, entry.tenantId)
   assert(Number.isSafeInteger(entry.index) && entry.index >= 0, () => `index ${entry.index} must be a non-negative safe integer`)
   view.setBigUint64(offsets.index, BigInt(entry.index))
-  writeUuid(bytes, offsets.transferId, entry.transferId)
-  writeUuid(bytes, offsets.debitAccountId, entry.debitAccountId)
-  writeUuid(bytes, offsets.creditAccountId, entry.creditAccountId)
+  writeUuidBytes(bytes, offsets.transferId, entry.transferId)
+  writeUuidBytes(bytes, offsets.debitAccountId, entry.debitAccountId)
+  writeUuidBytes(bytes, offsets.creditAccountId, entry.creditAccountId)
   assert(entry.amountMinor >= 0n && entry.amountMinor <= u128Max, () => `amount ${entry.amountMinor} outside u128`)
   view.setBigUint64(offsets.amountMinor, entry.amountMinor / two64)
   view.setBigUint64(offsets.amountMinor + 8, entry.amountMinor % two64)
@@ -180,7 +159,7 @@ export function encodeJournalEntry(entry: JournalEntry): Uint8Array {
   assert(Number.isInteger(entry.flags) && entry.flags >= 0 && entry.flags <= 0xffff, () => `flags ${entry.flags} outside u16`)
   view.setUint16(offsets.flags, entry.flags)
   if (entry.pendingId !== null) {
-    writeUuid(bytes, offsets.pendingId, entry.pendingId)
+    writeUuidBytes(bytes, offsets.pendingId, entry.pendingId)
     assert(!isZero(bytes.subarray(offsets.pendingId, offsets.pendingId + 16)), 'the nil UUID cannot be a pending id (zeros mean none)')
   }
   view.setUint8(offsets.kind, kindCodes[entry.kind])

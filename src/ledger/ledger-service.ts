@@ -17,6 +17,7 @@ import { assert } from '../core/assert.ts'
 import { safeIntegerOf } from '../core/integers.ts'
 import type { IdSource } from '../core/ids.ts'
 import { inTenant, type Tx } from '../db/database.ts'
+import { pgArray } from '../db/pg-arrays.ts'
 import type { DB } from '../db/schema.ts'
 import { decideAccounts, flagsFromBits, flagsToBits, type AccountInput, type AccountStatus, type StoredAccount } from './account.ts'
 import { encodeJournalEntry, formatJournalExportLine, type JournalEntry, type JournalExportLine } from './journal-entry.ts'
@@ -67,17 +68,6 @@ export function transferFlagsToBits(flags: Transfer['flags']): number {
   )
 }
 
-/**
- * A PostgreSQL array literal for values that need no quoting (UUIDs, integers, ISO dates and instants,
- * hex), built directly: node-postgres escapes every element of a JS array, which costs more than the
- * query on 8,190-row batches. NULL for null elements.
- */
-function arrayLiteral(values: readonly (string | number | bigint | null)[]): string {
-  return `{${values.map((value) => (value === null ? 'NULL' : String(value))).join(',')}}`
-}
-function byteaArrayLiteral(values: readonly Uint8Array[]): string {
-  return `{${values.map((value) => `"\\\\x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}"`).join(',')}}`
-}
 export function transferFlagsFromBits(bits: number): Transfer['flags'] {
   return {
     linked: (bits & flagBits.linked) !== 0,
@@ -183,14 +173,14 @@ export async function createAccounts(deps: LedgerDeps, tenantId: string, inputs:
 /** Account creation inside the caller's tenant transaction (e.g. a loan's accounts with the loan). */
 export async function createAccountsInTransaction(trx: Tx, tenantId: string, inputs: readonly AccountInput[], now: Date): Promise<AccountStatus[]> {
   const ids = inputs.map((input) => input.id)
-  const rows = await sql<AccountRow>`select ${accountColumns} from ledger_accounts where tenant_id = ${tenantId} and id = any(${arrayLiteral(ids)}::uuid[])`.execute(trx)
+  const rows = await sql<AccountRow>`select ${accountColumns} from ledger_accounts where tenant_id = ${tenantId} and id = any(${pgArray.uuid(ids)}::uuid[])`.execute(trx)
   const decided = decideAccounts(new Map(rows.rows.map((row) => [row.id, toAccount(row)])), inputs)
   if (decided.created.length > 0) {
     const c = decided.created
     await sql`
       insert into ledger_accounts (tenant_id, id, currency, code, flags, owner, user_data, created_at)
-      select ${tenantId}, * , ${now} from unnest(${arrayLiteral(c.map((a) => a.id))}::uuid[], ${c.map((a) => a.currency)}::text[], ${arrayLiteral(c.map((a) => a.code))}::int[],
-        ${arrayLiteral(c.map((a) => flagsToBits(a.flags)))}::int[], ${c.map((a) => a.owner)}::text[], ${arrayLiteral(c.map((a) => a.userData))}::bigint[])
+      select ${tenantId}, * , ${now} from unnest(${pgArray.uuid(c.map((a) => a.id))}::uuid[], ${pgArray.text(c.map((a) => a.currency))}::text[], ${pgArray.int4(c.map((a) => a.code))}::int[],
+        ${pgArray.int4(c.map((a) => flagsToBits(a.flags)))}::int[], ${pgArray.text(c.map((a) => a.owner))}::text[], ${pgArray.int8(c.map((a) => a.userData))}::bigint[])
     `.execute(trx)
   }
   return decided.statuses
@@ -204,11 +194,11 @@ export async function createAccountsInTransaction(trx: Tx, tenantId: string, inp
 async function loadSnapshot(trx: Tx, tenantId: string, inputs: readonly TransferInput[], withExisting: boolean): Promise<LedgerSnapshot> {
   const pendingIds = [...new Set(inputs.flatMap((input) => (input.pendingId === null ? [] : [input.pendingId])))]
   const transferIds = withExisting ? [...new Set([...inputs.map((input) => input.id), ...pendingIds])] : pendingIds
-  const stored = await sql<TransferRow>`select * from ledger_transfers where tenant_id = ${tenantId} and id = any(${arrayLiteral(transferIds)}::uuid[])`.execute(trx)
+  const stored = await sql<TransferRow>`select * from ledger_transfers where tenant_id = ${tenantId} and id = any(${pgArray.uuid(transferIds)}::uuid[])`.execute(trx)
   const transfers = new Map(stored.rows.map((row) => [row.id, toTransfer(row)]))
   const pendingStates = new Map<string, PendingState>()
   if (pendingIds.length > 0) {
-    const resolutions = await sql<{ pending_id: string; kind: number }>`select pending_id, kind from ledger_transfers where tenant_id = ${tenantId} and pending_id = any(${pendingIds}::uuid[])`.execute(trx)
+    const resolutions = await sql<{ pending_id: string; kind: number }>`select pending_id, kind from ledger_transfers where tenant_id = ${tenantId} and pending_id = any(${pgArray.uuid(pendingIds)}::uuid[])`.execute(trx)
     for (const id of pendingIds) if (transfers.get(id)?.kind === 'pending') pendingStates.set(id, 'pending')
     for (const row of resolutions.rows) pendingStates.set(row.pending_id, row.kind === 2 ? 'posted' : row.kind === 3 ? 'voided' : 'expired')
   }
@@ -221,7 +211,7 @@ async function loadSnapshot(trx: Tx, tenantId: string, inputs: readonly Transfer
     accountIds.add(transfer.debitAccountId)
     accountIds.add(transfer.creditAccountId)
   }
-  const accounts = await sql<AccountRow>`select ${accountColumns} from ledger_accounts where tenant_id = ${tenantId} and id = any(${arrayLiteral([...accountIds])}::uuid[])`.execute(trx)
+  const accounts = await sql<AccountRow>`select ${accountColumns} from ledger_accounts where tenant_id = ${tenantId} and id = any(${pgArray.uuid([...accountIds])}::uuid[])`.execute(trx)
   return { accounts: new Map(accounts.rows.map((row) => [row.id, toAccount(row)])), transfers, pendingStates }
 }
 
@@ -372,17 +362,10 @@ async function hashLeavesYielding(tenantId: string, startSize: bigint, frontier:
 
 function buildGroupWrite(tenantId: string, startSize: bigint, businessDate: string, group: DecidedGroup, hashed: HashedLeaves): GroupWrite {
   const created = group.created
-  // A batch's transfers share one postedAt: format each instant once.
-  let lastInstant: Date | undefined
-  let lastIso = ''
-  const postedAts = created.map((t) => {
-    if (t.postedAt !== lastInstant) {
-      lastInstant = t.postedAt
-      lastIso = t.postedAt.toISOString()
-    }
-    return lastIso
-  })
-  const indexes = created.map((_, i) => (startSize + BigInt(i)).toString())
+  const postedAts = pgArray.timestamptz(created.map((t) => t.postedAt))
+  const debitIds = pgArray.uuid(created.map((t) => t.debitAccountId))
+  const creditIds = pgArray.uuid(created.map((t) => t.creditAccountId))
+  const indexes = created.map((_, i) => startSize + BigInt(i))
   const { leafHashes, inner } = hashed
   const ids = [...group.deltas.keys()]
   const d = [...group.deltas.values()]
@@ -400,32 +383,31 @@ function buildGroupWrite(tenantId: string, startSize: bigint, businessDate: stri
       insert into ledger_transfers (tenant_id, id, debit_account_id, credit_account_id, amount, currency, code, kind, flags, pending_id,
         timeout_seconds, expires_at, user_data, value_date, posted_at, journal_index, leaf_hash)
       select ${tenantId}, * from unnest(
-        ${arrayLiteral(created.map((t) => t.id))}::uuid[], ${arrayLiteral(created.map((t) => t.debitAccountId))}::uuid[], ${arrayLiteral(created.map((t) => t.creditAccountId))}::uuid[],
-        ${arrayLiteral(created.map((t) => t.amountMinor))}::bigint[], ${arrayLiteral(created.map((t) => t.currency))}::text[], ${arrayLiteral(created.map((t) => t.code))}::int[],
-        ${arrayLiteral(created.map((t) => kinds.indexOf(t.kind)))}::smallint[], ${arrayLiteral(created.map((t) => transferFlagsToBits(t.flags)))}::int[], ${arrayLiteral(created.map((t) => t.pendingId))}::uuid[],
-        ${arrayLiteral(created.map((t) => t.timeoutSeconds))}::int[], ${arrayLiteral(created.map((t) => (t.kind === 'pending' && t.timeoutSeconds > 0 ? new Date(t.postedAt.getTime() + t.timeoutSeconds * 1000).toISOString() : null)))}::timestamptz[],
-        ${arrayLiteral(created.map((t) => t.userData))}::bigint[], ${arrayLiteral(created.map((t) => t.valueDate))}::date[], ${arrayLiteral(postedAts)}::timestamptz[],
-        ${arrayLiteral(indexes)}::bigint[], ${byteaArrayLiteral(leafHashes)}::bytea[])
+        ${pgArray.uuid(created.map((t) => t.id))}::uuid[], ${debitIds}::uuid[], ${creditIds}::uuid[],
+        ${pgArray.int8(created.map((t) => t.amountMinor))}::bigint[], ${pgArray.text(created.map((t) => t.currency))}::text[], ${pgArray.int4(created.map((t) => t.code))}::int[],
+        ${pgArray.int2(created.map((t) => kinds.indexOf(t.kind)))}::smallint[], ${pgArray.int4(created.map((t) => transferFlagsToBits(t.flags)))}::int[], ${pgArray.uuid(created.map((t) => t.pendingId))}::uuid[],
+        ${pgArray.int4(created.map((t) => t.timeoutSeconds))}::int[], ${pgArray.timestamptz(created.map((t) => (t.kind === 'pending' && t.timeoutSeconds > 0 ? new Date(t.postedAt.getTime() + t.timeoutSeconds * 1000) : null)))}::timestamptz[],
+        ${pgArray.int8(created.map((t) => t.userData))}::bigint[], ${pgArray.date(created.map((t) => t.valueDate))}::date[], ${postedAts}::timestamptz[],
+        ${pgArray.int8(indexes)}::bigint[], ${pgArray.bytea(leafHashes)}::bytea[])
       where exists (select 1 from head)
       returning 1),
     balances as (
       update ledger_accounts a set
         debits_posted = a.debits_posted + v.dp, credits_posted = a.credits_posted + v.cp,
         debits_pending = a.debits_pending + v.dpe, credits_pending = a.credits_pending + v.cpe
-      from unnest(${arrayLiteral(ids)}::uuid[], ${arrayLiteral(d.map((x) => x.debitsPosted))}::bigint[], ${arrayLiteral(d.map((x) => x.creditsPosted))}::bigint[],
-        ${arrayLiteral(d.map((x) => x.debitsPending))}::bigint[], ${arrayLiteral(d.map((x) => x.creditsPending))}::bigint[]) as v(id, dp, cp, dpe, cpe)
+      from unnest(${pgArray.uuid(ids)}::uuid[], ${pgArray.int8(d.map((x) => x.debitsPosted))}::bigint[], ${pgArray.int8(d.map((x) => x.creditsPosted))}::bigint[],
+        ${pgArray.int8(d.map((x) => x.debitsPending))}::bigint[], ${pgArray.int8(d.map((x) => x.creditsPending))}::bigint[]) as v(id, dp, cp, dpe, cpe)
       where a.tenant_id = ${tenantId} and a.id = v.id and exists (select 1 from head)),
     nodes as (
       insert into ledger_merkle_nodes (tenant_id, level, idx, hash)
-      select ${tenantId}, * from unnest(${arrayLiteral(inner.map((n) => n.level))}::smallint[], ${arrayLiteral(inner.map((n) => n.index))}::bigint[], ${byteaArrayLiteral(inner.map((n) => n.hash))}::bytea[])
+      select ${tenantId}, * from unnest(${pgArray.int2(inner.map((n) => n.level))}::smallint[], ${pgArray.int8(inner.map((n) => n.index))}::bigint[], ${pgArray.bytea(inner.map((n) => n.hash))}::bytea[])
       where exists (select 1 from head))
     select count(*) as n from inserted`
   // Two entries per transfer (debit and credit account); journal indexes counted by the database.
   const entries = sql`
     insert into ledger_account_entries (tenant_id, account_id, journal_index, posted_at)
     select ${tenantId}, v.account_id, ${startSize.toString()}::bigint + x.n - 1, x.posted_at
-    from unnest(${arrayLiteral(created.map((t) => t.debitAccountId))}::uuid[], ${arrayLiteral(created.map((t) => t.creditAccountId))}::uuid[],
-      ${arrayLiteral(postedAts)}::timestamptz[]) with ordinality as x(debit, credit, posted_at, n),
+    from unnest(${debitIds}::uuid[], ${creditIds}::uuid[], ${postedAts}::timestamptz[]) with ordinality as x(debit, credit, posted_at, n),
     lateral (values (x.debit), (x.credit)) as v(account_id)`
   return { statement, entries, createdCount: created.length, frontier: hashed.frontier }
 }
@@ -647,7 +629,7 @@ async function prepareGroup(deps: LedgerDeps, tenantId: string, writer: Writer, 
   if (missing.size > 0) {
     // Accounts the writer has not seen were not touched by its groups in flight; their committed
     // balances are current unless someone else appended since, which the lock's check catches.
-    const rows = await inTenant(deps.db, tenantId, (trx) => sql<AccountRow>`select ${accountColumns} from ledger_accounts where tenant_id = ${tenantId} and id = any(${arrayLiteral([...missing])}::uuid[])`.execute(trx))
+    const rows = await inTenant(deps.db, tenantId, (trx) => sql<AccountRow>`select ${accountColumns} from ledger_accounts where tenant_id = ${tenantId} and id = any(${pgArray.uuid([...missing])}::uuid[])`.execute(trx))
     if (writer.epoch !== epoch || writer.state !== state || rows.rows.length !== missing.size) return undefined
     for (const row of rows.rows) state.accounts.set(row.id, toAccount(row))
   }
