@@ -365,7 +365,7 @@ function buildGroupWrite(tenantId: string, startSize: bigint, businessDate: stri
   const postedAts = pgArray.timestamptz(created.map((t) => t.postedAt))
   const debitIds = pgArray.uuid(created.map((t) => t.debitAccountId))
   const creditIds = pgArray.uuid(created.map((t) => t.creditAccountId))
-  const indexes = created.map((_, i) => startSize + BigInt(i))
+  const indexes = pgArray.int8(created.map((_, i) => startSize + BigInt(i)))
   const { leafHashes, inner } = hashed
   const ids = [...group.deltas.keys()]
   const d = [...group.deltas.values()]
@@ -373,6 +373,8 @@ function buildGroupWrite(tenantId: string, startSize: bigint, businessDate: stri
   // is still at the size (and the tenant at the business date) the group was decided against, which
   // `head` checks and moves on: a prepared group sends it right behind its lock request, before it has
   // seen the answer (`commitGroup`), and then finds n = 0 if someone else appended in between.
+  // The arrays are unnested in select lists, in lockstep: `from unnest(a, b, …)` would first copy every
+  // element of every array into a tuplestore of its own (a function scan materialises them).
   const statement = sql<{ n: bigint }>`
     with head as (
       update ledger_journal_heads set size = ${(startSize + BigInt(created.length)).toString()}
@@ -382,33 +384,30 @@ function buildGroupWrite(tenantId: string, startSize: bigint, businessDate: stri
     inserted as (
       insert into ledger_transfers (tenant_id, id, debit_account_id, credit_account_id, amount, currency, code, kind, flags, pending_id,
         timeout_seconds, expires_at, user_data, value_date, posted_at, journal_index, leaf_hash)
-      select ${tenantId}, * from unnest(
-        ${pgArray.uuid(created.map((t) => t.id))}::uuid[], ${debitIds}::uuid[], ${creditIds}::uuid[],
-        ${pgArray.int8(created.map((t) => t.amountMinor))}::bigint[], ${pgArray.text(created.map((t) => t.currency))}::text[], ${pgArray.int4(created.map((t) => t.code))}::int[],
-        ${pgArray.int2(created.map((t) => kinds.indexOf(t.kind)))}::smallint[], ${pgArray.int4(created.map((t) => transferFlagsToBits(t.flags)))}::int[], ${pgArray.uuid(created.map((t) => t.pendingId))}::uuid[],
-        ${pgArray.int4(created.map((t) => t.timeoutSeconds))}::int[], ${pgArray.timestamptz(created.map((t) => (t.kind === 'pending' && t.timeoutSeconds > 0 ? new Date(t.postedAt.getTime() + t.timeoutSeconds * 1000) : null)))}::timestamptz[],
-        ${pgArray.int8(created.map((t) => t.userData))}::bigint[], ${pgArray.date(created.map((t) => t.valueDate))}::date[], ${postedAts}::timestamptz[],
-        ${pgArray.int8(indexes)}::bigint[], ${pgArray.bytea(leafHashes)}::bytea[])
+      select ${tenantId}, unnest(${pgArray.uuid(created.map((t) => t.id))}::uuid[]), unnest(${debitIds}::uuid[]), unnest(${creditIds}::uuid[]),
+        unnest(${pgArray.int8(created.map((t) => t.amountMinor))}::bigint[]), unnest(${pgArray.text(created.map((t) => t.currency))}::text[]), unnest(${pgArray.int4(created.map((t) => t.code))}::int[]),
+        unnest(${pgArray.int2(created.map((t) => kinds.indexOf(t.kind)))}::smallint[]), unnest(${pgArray.int4(created.map((t) => transferFlagsToBits(t.flags)))}::int[]), unnest(${pgArray.uuid(created.map((t) => t.pendingId))}::uuid[]),
+        unnest(${pgArray.int4(created.map((t) => t.timeoutSeconds))}::int[]), unnest(${pgArray.timestamptz(created.map((t) => (t.kind === 'pending' && t.timeoutSeconds > 0 ? new Date(t.postedAt.getTime() + t.timeoutSeconds * 1000) : null)))}::timestamptz[]),
+        unnest(${pgArray.int8(created.map((t) => t.userData))}::bigint[]), unnest(${pgArray.date(created.map((t) => t.valueDate))}::date[]), unnest(${postedAts}::timestamptz[]),
+        unnest(${indexes}::bigint[]), unnest(${pgArray.bytea(leafHashes)}::bytea[])
       where exists (select 1 from head)
       returning 1),
     balances as (
       update ledger_accounts a set
         debits_posted = a.debits_posted + v.dp, credits_posted = a.credits_posted + v.cp,
         debits_pending = a.debits_pending + v.dpe, credits_pending = a.credits_pending + v.cpe
-      from unnest(${pgArray.uuid(ids)}::uuid[], ${pgArray.int8(d.map((x) => x.debitsPosted))}::bigint[], ${pgArray.int8(d.map((x) => x.creditsPosted))}::bigint[],
-        ${pgArray.int8(d.map((x) => x.debitsPending))}::bigint[], ${pgArray.int8(d.map((x) => x.creditsPending))}::bigint[]) as v(id, dp, cp, dpe, cpe)
+      from (select unnest(${pgArray.uuid(ids)}::uuid[]) as id, unnest(${pgArray.int8(d.map((x) => x.debitsPosted))}::bigint[]) as dp, unnest(${pgArray.int8(d.map((x) => x.creditsPosted))}::bigint[]) as cp,
+        unnest(${pgArray.int8(d.map((x) => x.debitsPending))}::bigint[]) as dpe, unnest(${pgArray.int8(d.map((x) => x.creditsPending))}::bigint[]) as cpe) as v
       where a.tenant_id = ${tenantId} and a.id = v.id and exists (select 1 from head)),
     nodes as (
       insert into ledger_merkle_nodes (tenant_id, level, idx, hash)
-      select ${tenantId}, * from unnest(${pgArray.int2(inner.map((n) => n.level))}::smallint[], ${pgArray.int8(inner.map((n) => n.index))}::bigint[], ${pgArray.bytea(inner.map((n) => n.hash))}::bytea[])
+      select ${tenantId}, unnest(${pgArray.int2(inner.map((n) => n.level))}::smallint[]), unnest(${pgArray.int8(inner.map((n) => n.index))}::bigint[]), unnest(${pgArray.bytea(inner.map((n) => n.hash))}::bytea[])
       where exists (select 1 from head))
     select count(*) as n from inserted`
-  // Two entries per transfer (debit and credit account); journal indexes counted by the database.
+  // Two entries per transfer: the debit accounts', then the credit accounts'.
   const entries = sql`
     insert into ledger_account_entries (tenant_id, account_id, journal_index, posted_at)
-    select ${tenantId}, v.account_id, ${startSize.toString()}::bigint + x.n - 1, x.posted_at
-    from unnest(${debitIds}::uuid[], ${creditIds}::uuid[], ${postedAts}::timestamptz[]) with ordinality as x(debit, credit, posted_at, n),
-    lateral (values (x.debit), (x.credit)) as v(account_id)`
+    select ${tenantId}, unnest(${debitIds}::uuid[] || ${creditIds}::uuid[]), unnest(${indexes}::bigint[] || ${indexes}::bigint[]), unnest(${postedAts}::timestamptz[] || ${postedAts}::timestamptz[])`
   return { statement, entries, createdCount: created.length, frontier: hashed.frontier }
 }
 
