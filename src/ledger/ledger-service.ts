@@ -222,6 +222,14 @@ async function loadSnapshot(trx: Tx, tenantId: string, inputs: readonly Transfer
  */
 export const storedLevelMin = 4
 
+/**
+ * Bits of a journal index below its bucket: `ledger_account_index` keys start with
+ * `journal_index >> journalBucketBits` (65,536 transfers), fixed by migrations/0017-ledger-account-index.
+ */
+export const journalBucketBits = 16
+/** Buckets an account statement reads per query. */
+const statementBucketsPerQuery = 64
+
 /** Fetches perfect-subtree hashes: leaves from the transfers, low levels recomputed, high levels stored. */
 async function loadNodes(trx: Tx, tenantId: string, addresses: readonly SubtreeAddress[]): Promise<Map<string, Uint8Array>> {
   const hashes = new Map<string, Uint8Array>()
@@ -404,10 +412,11 @@ function buildGroupWrite(tenantId: string, startSize: bigint, businessDate: stri
       select ${tenantId}, unnest(${pgArray.int2(inner.map((n) => n.level))}::smallint[]), unnest(${pgArray.int8(inner.map((n) => n.index))}::bigint[]), unnest(${pgArray.bytea(inner.map((n) => n.hash))}::bytea[])
       where exists (select 1 from head))
     select count(*) as n from inserted`
-  // Two entries per transfer: the debit accounts', then the credit accounts'.
+  // One row per transfer, under its journal bucket (migrations/0017-ledger-account-index).
   const entries = sql`
-    insert into ledger_account_entries (tenant_id, account_id, journal_index, posted_at)
-    select ${tenantId}, unnest(${debitIds}::uuid[] || ${creditIds}::uuid[]), unnest(${indexes}::bigint[] || ${indexes}::bigint[]), unnest(${postedAts}::timestamptz[] || ${postedAts}::timestamptz[])`
+    insert into ledger_account_index (tenant_id, bucket, journal_index, debit_account_id, credit_account_id, posted_at)
+    select ${tenantId}, (i >> ${sql.lit(journalBucketBits)})::int, i, d, c, p
+    from (select unnest(${indexes}::bigint[]) as i, unnest(${debitIds}::uuid[]) as d, unnest(${creditIds}::uuid[]) as c, unnest(${postedAts}::timestamptz[]) as p) x`
   return { statement, entries, createdCount: created.length, frontier: hashed.frontier }
 }
 
@@ -788,18 +797,34 @@ export async function findTransfer(deps: LedgerDeps, tenantId: string, id: strin
  * An account's transfers recorded in [from, to) (instants), oldest first, after a cursor (a journal
  * index): the statement. Pending transfers are listed with their kind; balances are the account's.
  */
-export async function accountStatement(deps: LedgerDeps, tenantId: string, accountId: string, range: { from: Date | null; to: Date | null; afterIndex: bigint | null; limit: number }): Promise<StoredTransfer[]> {
+export async function accountStatement(deps: LedgerDeps, tenantId: string, accountId: string, range: { from: Date | null; to: Date | null; afterIndex: bigint | null; limit: number }, bucketsPerQuery = statementBucketsPerQuery): Promise<StoredTransfer[]> {
   return inTenant(deps.db, tenantId, async (trx) => {
     const from = range.from ?? new Date(0)
     const to = range.to ?? new Date('9999-12-31T00:00:00Z')
-    const after = range.afterIndex ?? -1n
-    // The account's entries in journal order (one per transfer touching it), each joined to its transfer.
-    const rows = await sql<TransferRow>`
-      select t.* from ledger_account_entries e
-      join ledger_transfers t on t.tenant_id = e.tenant_id and t.journal_index = e.journal_index
-      where e.tenant_id = ${tenantId} and e.account_id = ${accountId} and e.posted_at >= ${from} and e.posted_at < ${to} and e.journal_index > ${after.toString()}
-      order by e.journal_index limit ${range.limit}`.execute(trx)
-    return rows.rows.map((row) => ({ ...toTransfer(row), journalIndex: row.journal_index, leafHash: row.leaf_hash }))
+    let after = range.afterIndex ?? -1n
+    const size = await journalSize(trx, tenantId)
+    const found: StoredTransfer[] = []
+    if (size === 0n) return found
+    const lastBucket = safeIntegerOf((size - 1n) >> BigInt(journalBucketBits))
+    // Bucket after bucket in journal order (migrations/0017-ledger-account-index), a few per query,
+    // until the page is full: in each, the account's rows on either side, merged by journal index.
+    for (let bucket = safeIntegerOf((after + 1n) >> BigInt(journalBucketBits)); bucket <= lastBucket && found.length < range.limit; bucket += bucketsPerQuery) {
+      const limit = range.limit - found.length
+      const side = (column: 'debit_account_id' | 'credit_account_id') => sql`
+        select e.journal_index from ledger_account_index e
+        where e.bucket = b.bucket and e.${sql.ref(column)} = ${accountId} and e.journal_index > ${after.toString()} and e.posted_at >= ${from} and e.posted_at < ${to} and e.tenant_id = ${tenantId}
+        order by e.journal_index limit ${limit}`
+      const rows = await sql<TransferRow>`
+        select t.* from (
+          select e.journal_index from generate_series(${bucket}::int, ${Math.min(lastBucket, bucket + bucketsPerQuery - 1)}::int) as b(bucket)
+          cross join lateral ((${side('debit_account_id')}) union all (${side('credit_account_id')})) as e
+          order by e.journal_index limit ${limit}) as e
+        join ledger_transfers t on t.tenant_id = ${tenantId} and t.journal_index = e.journal_index
+        order by t.journal_index`.execute(trx)
+      for (const row of rows.rows) found.push({ ...toTransfer(row), journalIndex: row.journal_index, leafHash: row.leaf_hash })
+      after = found.at(-1)?.journalIndex ?? after
+    }
+    return found
   })
 }
 
@@ -810,13 +835,20 @@ export async function accountStatement(deps: LedgerDeps, tenantId: string, accou
  */
 export async function balanceAsOf(deps: LedgerDeps, tenantId: string, accountId: string, asOf: { instant: Date } | { valueDate: string }): Promise<{ debitsPosted: bigint; creditsPosted: bigint }> {
   return inTenant(deps.db, tenantId, async (trx) => {
+    const size = await journalSize(trx, tenantId)
+    if (size === 0n) return { debitsPosted: 0n, creditsPosted: 0n }
+    const lastBucket = safeIntegerOf((size - 1n) >> BigInt(journalBucketBits))
     const cutoff = 'instant' in asOf ? sql`t.posted_at <= ${asOf.instant}` : sql`t.value_date <= ${asOf.valueDate}::date`
-    // Posted amounts: single-phase transfers (kind 0) and posts of pendings (kind 2), found by the account's entries.
+    const side = (column: 'debit_account_id' | 'credit_account_id') =>
+      sql`select e.journal_index from ledger_account_index e where e.bucket = b.bucket and e.${sql.ref(column)} = ${accountId} and e.tenant_id = ${tenantId}`
+    // Posted amounts: single-phase transfers (kind 0) and posts of pendings (kind 2), found through the
+    // account's rows in every bucket of the journal.
     const rows = await sql<{ debits: bigint | null; credits: bigint | null }>`
       select sum(t.amount) filter (where t.debit_account_id = ${accountId})::bigint as debits, sum(t.amount) filter (where t.credit_account_id = ${accountId})::bigint as credits
-      from ledger_account_entries e
-      join ledger_transfers t on t.tenant_id = e.tenant_id and t.journal_index = e.journal_index
-      where e.tenant_id = ${tenantId} and e.account_id = ${accountId} and t.kind in (0, 2) and ${cutoff}`.execute(trx)
+      from generate_series(0, ${lastBucket}::int) as b(bucket)
+      cross join lateral (${side('debit_account_id')} union all ${side('credit_account_id')}) as e
+      join ledger_transfers t on t.tenant_id = ${tenantId} and t.journal_index = e.journal_index
+      where t.kind in (0, 2) and ${cutoff}`.execute(trx)
     return { debitsPosted: rows.rows[0]?.debits ?? 0n, creditsPosted: rows.rows[0]?.credits ?? 0n }
   })
 }
