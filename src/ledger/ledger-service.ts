@@ -328,11 +328,11 @@ function decideGroup(snapshot: { accounts: Map<string, StoredAccount>; transfers
 }
 
 /**
- * The SQL and the new Merkle frontier of a decided group appended at `startSize` (pure JavaScript).
- * `entries` writes the group's account entries (what statements find an account's transfers by); it
- * does not need the journal head lock, and a prepared group sends it before taking the lock.
+ * The SQL and the new Merkle frontier of a decided group appended at `startSize` (pure JavaScript):
+ * `prewrite` (the transfers and their account-index rows; needs no lock) and `locked` (the head, the
+ * balances, the Merkle nodes; takes the head's row lock).
  */
-type GroupWrite = { statement: RawBuilder<{ n: bigint }>; entries: RawBuilder<unknown>; createdCount: number; frontier: SubtreeNode[] }
+type GroupWrite = { prewrite: RawBuilder<{ n: bigint }>; locked: RawBuilder<{ size: bigint }>; createdCount: number; frontier: SubtreeNode[] }
 
 /** A group's journal leaves hashed onto the tree: leaf hashes, the stored inner nodes they complete, the new frontier. */
 type HashedLeaves = { leafHashes: Uint8Array[]; inner: SubtreeNode[]; frontier: SubtreeNode[] }
@@ -375,21 +375,21 @@ function buildGroupWrite(tenantId: string, startSize: bigint, businessDate: stri
   const creditIds = pgArray.uuid(created.map((t) => t.creditAccountId))
   const indexes = pgArray.int8(created.map((_, i) => startSize + BigInt(i)))
   const { leafHashes, inner } = hashed
-  const ids = [...group.deltas.keys()]
-  const d = [...group.deltas.values()]
-  // One statement, one round trip: every part is a data-modifying CTE. It writes only if the journal
-  // is still at the size (and the tenant at the business date) the group was decided against, which
-  // `head` checks and moves on: a prepared group sends it right behind its lock request, before it has
-  // seen the answer (`commitGroup`), and then finds n = 0 if someone else appended in between.
+  // In key order: the updates then walk the accounts' primary key (and, for accounts created together,
+  // their pages) in order instead of at random.
+  const ids = [...group.deltas.keys()].sort()
+  const d = ids.map((id) => group.deltas.get(id) as AccountDelta)
+  // Two statements. `prewrite` inserts the transfers and their account-index rows; a prepared group
+  // sends it before it asks for the journal head lock, while the group before it holds that lock.
+  // `locked` then moves the head from exactly the size the transfers were written at (and only if the
+  // tenant is still at the business date they were decided on), updates the balances and inserts the
+  // Merkle nodes; if the head is elsewhere it raises PJ001 and the transaction cannot commit the
+  // transfers (migrations/0018-ledger-prewrite). A prepared group sends `locked` right behind its lock
+  // request, before it has seen the answer (`commitGroup`).
   // The arrays are unnested in select lists, in lockstep: `from unnest(a, b, …)` would first copy every
   // element of every array into a tuplestore of its own (a function scan materialises them).
-  const statement = sql<{ n: bigint }>`
-    with head as (
-      update ledger_journal_heads set size = ${(startSize + BigInt(created.length)).toString()}
-      where tenant_id = ${tenantId} and size = ${startSize.toString()}
-        and exists (select 1 from tenants t where t.id = ${tenantId} and t.business_date = ${businessDate}::date)
-      returning 1),
-    inserted as (
+  const prewrite = sql<{ n: bigint }>`
+    with inserted as (
       insert into ledger_transfers (tenant_id, id, debit_account_id, credit_account_id, amount, currency, code, kind, flags, pending_id,
         timeout_seconds, expires_at, user_data, value_date, posted_at, journal_index, leaf_hash)
       select ${tenantId}, unnest(${pgArray.uuid(created.map((t) => t.id))}::uuid[]), unnest(${debitIds}::uuid[]), unnest(${creditIds}::uuid[]),
@@ -398,8 +398,19 @@ function buildGroupWrite(tenantId: string, startSize: bigint, businessDate: stri
         unnest(${pgArray.int4(created.map((t) => t.timeoutSeconds))}::int[]), unnest(${pgArray.timestamptz(created.map((t) => (t.kind === 'pending' && t.timeoutSeconds > 0 ? new Date(t.postedAt.getTime() + t.timeoutSeconds * 1000) : null)))}::timestamptz[]),
         unnest(${pgArray.int8(created.map((t) => t.userData))}::bigint[]), unnest(${pgArray.date(created.map((t) => t.valueDate))}::date[]), unnest(${postedAts}::timestamptz[]),
         unnest(${indexes}::bigint[]), unnest(${pgArray.bytea(leafHashes)}::bytea[])
-      where exists (select 1 from head)
       returning 1),
+    -- One row per transfer, under its journal bucket (migrations/0017-ledger-account-index).
+    indexed as (
+      insert into ledger_account_index (tenant_id, bucket, journal_index, debit_account_id, credit_account_id, posted_at)
+      select ${tenantId}, (i >> ${sql.lit(journalBucketBits)})::int, i, d, c, p
+      from (select unnest(${indexes}::bigint[]) as i, unnest(${debitIds}::uuid[]) as d, unnest(${creditIds}::uuid[]) as c, unnest(${postedAts}::timestamptz[]) as p) x)
+    select count(*) as n from inserted`
+  const locked = sql<{ size: bigint }>`
+    with head as (
+      update ledger_journal_heads set size = ${(startSize + BigInt(created.length)).toString()}
+      where tenant_id = ${tenantId} and size = ${startSize.toString()}
+        and exists (select 1 from tenants t where t.id = ${tenantId} and t.business_date = ${businessDate}::date)
+      returning size),
     balances as (
       update ledger_accounts a set
         debits_posted = a.debits_posted + v.dp, credits_posted = a.credits_posted + v.cp,
@@ -411,36 +422,49 @@ function buildGroupWrite(tenantId: string, startSize: bigint, businessDate: stri
       insert into ledger_merkle_nodes (tenant_id, level, idx, hash)
       select ${tenantId}, unnest(${pgArray.int2(inner.map((n) => n.level))}::smallint[]), unnest(${pgArray.int8(inner.map((n) => n.index))}::bigint[]), unnest(${pgArray.bytea(inner.map((n) => n.hash))}::bytea[])
       where exists (select 1 from head))
-    select count(*) as n from inserted`
-  // One row per transfer, under its journal bucket (migrations/0017-ledger-account-index).
-  const entries = sql`
-    insert into ledger_account_index (tenant_id, bucket, journal_index, debit_account_id, credit_account_id, posted_at)
-    select ${tenantId}, (i >> ${sql.lit(journalBucketBits)})::int, i, d, c, p
-    from (select unnest(${indexes}::bigint[]) as i, unnest(${debitIds}::uuid[]) as d, unnest(${creditIds}::uuid[]) as c, unnest(${postedAts}::timestamptz[]) as p) x`
-  return { statement, entries, createdCount: created.length, frontier: hashed.frontier }
+    select coalesce((select size from head), puhui_journal_moved()) as size`
+  return { prewrite, locked, createdCount: created.length, frontier: hashed.frontier }
 }
 
 /**
- * Writes a group: transfers (= journal entries), balance deltas, Merkle nodes, journal head.
- * 'id_exists': a transfer id was already stored (the statement failed; the caller rolls back to its
- * savepoint and decides again knowing the stored transfers). 'moved': the journal was not at the group's
- * start size or the business date changed (nothing written; possible only when the caller sent the write
- * before it knew the head, `commitGroup`).
+ * Inserts a group's transfers and account-index rows. 'id_exists': a transfer id was already stored (the
+ * statement failed; the caller rolls back to its savepoint and decides again knowing the stored transfers).
  */
-async function writeGroup(trx: Tx, write: GroupWrite, entriesWritten: boolean): Promise<'written' | 'id_exists' | 'moved'> {
+async function prewriteGroup(trx: Tx, write: GroupWrite): Promise<'written' | 'id_exists'> {
   if (write.createdCount === 0) return 'written'
   try {
-    const inserted = await write.statement.execute(trx)
-    const n = inserted.rows[0]?.n
-    if (n === 0n) return 'moved'
-    assert(n === BigInt(write.createdCount), 'every decided transfer is written')
-    if (!entriesWritten) await write.entries.execute(trx)
+    const inserted = await write.prewrite.execute(trx)
+    assert(inserted.rows[0]?.n === BigInt(write.createdCount), 'every decided transfer is written')
     return 'written'
   } catch (error) {
     // A plain insert, not `on conflict do nothing`: that would probe the primary key once more per row.
     if ((error as { code?: string; constraint?: string }).code === '23505' && (error as { constraint?: string }).constraint === 'ledger_transfers_pkey') return 'id_exists'
     throw error
   }
+}
+
+/**
+ * Moves the journal head over a prewritten group, with its balances and Merkle nodes. 'moved': the head
+ * was not at the group's start size or the business date changed (the statement failed and nothing of
+ * the transaction can commit; the caller rolls back to a savepoint taken before the prewrite). Possible
+ * only when the caller sent it before it knew the head (`commitGroup`).
+ */
+async function writeGroupLocked(trx: Tx, write: GroupWrite): Promise<'written' | 'moved'> {
+  if (write.createdCount === 0) return 'written'
+  try {
+    await write.locked.execute(trx)
+    return 'written'
+  } catch (error) {
+    if ((error as { code?: string }).code === 'PJ001') return 'moved'
+    throw error
+  }
+}
+
+/** Both, by a caller that holds the journal head lock. */
+async function writeGroup(trx: Tx, write: GroupWrite): Promise<'written' | 'id_exists'> {
+  const prewritten = await prewriteGroup(trx, write)
+  if (prewritten === 'written') assert((await writeGroupLocked(trx, write)) === 'written', 'the head does not move while this transaction holds its lock')
+  return prewritten
 }
 
 /** Locks the tenant's journal head (creating it on first use) and reads the business date: one round trip. */
@@ -473,8 +497,7 @@ async function decideAndWriteLocked(trx: Tx, tenantId: string, head: { size: big
     const snapshot = { accounts: new Map(loaded.accounts as Map<string, StoredAccount>), transfers: new Map(loaded.transfers), pendingStates: new Map(loaded.pendingStates) }
     const group = decideGroup(snapshot, batches, head.businessDate, head.size)
     const write = buildGroupWrite(tenantId, head.size, head.businessDate, group, hashLeaves(tenantId, head.size, frontier, group.created))
-    const written = await writeGroup(trx, write, false)
-    assert(written !== 'moved', 'the head does not move while this transaction holds its lock')
+    const written = await writeGroup(trx, write)
     if (written === 'written') {
       await sql`release savepoint optimistic`.execute(trx)
       return { group, state: { journalSize: head.size + BigInt(write.createdCount), businessDate: head.businessDate, frontier: write.frontier, accounts: snapshot.accounts } }
@@ -520,8 +543,8 @@ type Prepared = { epoch: number; group: DecidedGroup; write: GroupWrite }
 type InFlight = { done: Promise<void>; written: Promise<void>; prepared: Prepared | undefined }
 
 /**
- * Groups of a tenant in the database at once: one holding the journal head lock, the others sending
- * their account entries and then waiting for it (two database backends at work).
+ * Groups of a tenant in the database at once: one holding the journal head lock, the others inserting
+ * their transfers and then waiting for it (two database backends at work).
  */
 const pipelineDepth = 2
 /** `wake`: set while the writer waits with groups in flight and nothing queued; a queued batch calls it. */
@@ -564,8 +587,8 @@ function takeGroup(writer: Writer): Waiting[] {
 }
 
 async function runWriter(deps: LedgerDeps, tenantId: string, writer: Writer): Promise<void> {
-  // Groups in flight, oldest first: each commits after the one before it (queue order), but sends its
-  // account entries as soon as it starts, while an earlier group holds the journal head lock.
+  // Groups in flight, oldest first: each commits after the one before it (queue order), but inserts its
+  // transfers as soon as it starts, while an earlier group holds the journal head lock.
   const inFlight: InFlight[] = []
   for (;;) {
     const last = inFlight.at(-1)
@@ -584,7 +607,7 @@ async function runWriter(deps: LedgerDeps, tenantId: string, writer: Writer): Pr
       // Wait for the oldest group or for a batch, whichever comes first: the clients answered by a commit
       // queue their next batches a few microtask turns after the writer learns of it, and waiting for
       // the whole pipeline to drain before preparing them left the journal head idle (a group's
-      // preparation and entries, ~100 ms, out of every second group's time).
+      // preparation and prewrite, ~100 ms, out of every second group's time).
       const oldest = inFlight[0] as InFlight
       let finished = false
       await Promise.race([oldest.done.then(() => (finished = true)), new Promise<void>((resolve) => (writer.wake = resolve))])
@@ -654,11 +677,12 @@ async function prepareGroup(deps: LedgerDeps, tenantId: string, writer: Writer, 
 }
 
 /**
- * Writes a group in its own transaction, in queue order. A prepared group sends its account entries
- * first, without the lock (so that they go in while the previous group holds it); once the previous
- * group's write is through (it has only to commit), it sends its lock request and its write back to
- * back, so that the database hands the lock over at the previous commit without waiting for a turn of
- * this process's event loop. The write checks the head it was decided against itself.
+ * Writes a group in its own transaction, in queue order. A prepared group inserts its transfers and
+ * account-index rows first, without the lock (so that they go in while the previous group holds it); once
+ * the previous group's locked statement is through (it has only to commit), it sends its lock request
+ * and its locked statement back to back, so that the database hands the lock over at the previous commit
+ * without waiting for a turn of this process's event loop. That statement checks the head the group was
+ * decided against itself, and fails (the transaction cannot commit the transfers) if it moved.
  */
 async function commitGroup(deps: LedgerDeps, tenantId: string, writer: Writer, group: readonly Waiting[], prepared: Prepared | undefined, before: { done: Promise<void>; written: Promise<void> }, signalWritten: () => void): Promise<void> {
   const previous = before.done
@@ -667,21 +691,23 @@ async function commitGroup(deps: LedgerDeps, tenantId: string, writer: Writer, g
     outcome = await inTenant(deps.db, tenantId, async (trx) => {
       if (prepared !== undefined) {
         await sql`savepoint prepared`.execute(trx)
+        let prewritten: 'written' | 'id_exists'
         try {
-          await prepared.write.entries.execute(trx)
+          prewritten = await prewriteGroup(trx, prepared.write)
         } finally {
           await before.written // whatever happens here, queue order: no lock is asked for before the previous group holds it
         }
-        if (prepared.epoch === writer.epoch) {
-          // node-postgres queues the write behind the lock request on this connection and sends it
-          // when the lock is granted.
-          const [, written] = await Promise.all([lockHead(trx, tenantId), writeGroup(trx, prepared.write, true)])
+        if (prewritten === 'written' && prepared.epoch === writer.epoch) {
+          // node-postgres queues the locked statement behind the lock request on this connection and
+          // sends it when the lock is granted (at the previous group's commit). The lock must be taken
+          // first: an update whose condition fails on the row's committed version does not wait for it.
+          const [, written] = await Promise.all([lockHead(trx, tenantId), writeGroupLocked(trx, prepared.write)])
           if (written === 'written') {
             signalWritten()
             return prepared.group
           }
         }
-        // Undoing the entries also releases the head lock (it was taken after the savepoint): lock again.
+        // Undoing the prewrite also releases the head lock if the failed statement took it: lock again.
         await sql`rollback to savepoint prepared`.execute(trx)
         await previous
         return decideLocked(trx, tenantId, writer, await lockHead(trx, tenantId), group)
@@ -732,7 +758,7 @@ export async function expirePendingTransfers(deps: LedgerDeps, tenantId: string,
     const outcome = expirePending(snapshot, pendings, { now, businessDate: head.businessDate, origin: null, newId: () => deps.ids.next() })
     assertBalanced(outcome)
     const write = buildGroupWrite(tenantId, head.size, head.businessDate, { batches: [], created: outcome.created, deltas: outcome.deltas }, hashLeaves(tenantId, head.size, await loadFrontier(trx, tenantId, head.size), outcome.created))
-    assert((await writeGroup(trx, write, false)) === 'written', 'expiry ids are fresh and the head is locked')
+    assert((await writeGroup(trx, write)) === 'written', 'expiry ids are fresh and the head is locked')
     return outcome.created.length
   })
 }
