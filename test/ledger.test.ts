@@ -380,6 +380,17 @@ describe('group commit (concurrent batches of one tenant share a transaction)', 
     expect(result.journalSize).toBe(BigInt(rows.rows.length))
   })
 
+  it('refuses, at the database, transfers written into the journal below its head', async () => {
+    const insertAt = (index: bigint) => inTenant(t.database.db, tenantId, (trx) => sql`
+      insert into ledger_transfers (tenant_id, id, debit_account_id, credit_account_id, amount, currency, code, kind, flags, pending_id,
+        timeout_seconds, expires_at, user_data, value_date, posted_at, journal_index, leaf_hash)
+      values (${tenantId}, ${uuidv7()}, ${cash}, ${loan}, 1, 'CNY', 0, 0, 0, null, 0, null, 0, '2026-01-01', now(), ${index.toString()}, '\\x00')`.execute(trx))
+    const size = (await storedTransfers()).length
+    expect(size).toBeGreaterThan(0)
+    for (const index of [0n, BigInt(size - 1)]) await expect(insertAt(index)).rejects.toMatchObject({ code: 'PJ002' })
+    expect((await storedTransfers()).length).toBe(size)
+  })
+
   it('writes exactly one account-index row per transfer, with its accounts, instant and bucket, when groups overlap, another writer appends, or a prepared group meets a stored id', async () => {
     const { createTransfersInTransaction } = await import('../src/ledger/ledger-service.ts')
     const stored = uuidv7()

@@ -427,18 +427,21 @@ function buildGroupWrite(tenantId: string, startSize: bigint, businessDate: stri
 }
 
 /**
- * Inserts a group's transfers and account-index rows. 'id_exists': a transfer id was already stored (the
- * statement failed; the caller rolls back to its savepoint and decides again knowing the stored transfers).
+ * Inserts a group's transfers and account-index rows. 'id_exists': a transfer id was already stored;
+ * 'moved': the journal's head is already beyond the group's start (another writer appended). Either way
+ * the statement failed, and the caller rolls back to its savepoint and decides again under the lock.
  */
-async function prewriteGroup(trx: Tx, write: GroupWrite): Promise<'written' | 'id_exists'> {
+async function prewriteGroup(trx: Tx, write: GroupWrite): Promise<'written' | 'id_exists' | 'moved'> {
   if (write.createdCount === 0) return 'written'
   try {
     const inserted = await write.prewrite.execute(trx)
     assert(inserted.rows[0]?.n === BigInt(write.createdCount), 'every decided transfer is written')
     return 'written'
   } catch (error) {
+    const { code, constraint } = error as { code?: string; constraint?: string }
     // A plain insert, not `on conflict do nothing`: that would probe the primary key once more per row.
-    if ((error as { code?: string; constraint?: string }).code === '23505' && (error as { constraint?: string }).constraint === 'ledger_transfers_pkey') return 'id_exists'
+    if (code === '23505' && constraint === 'ledger_transfers_pkey') return 'id_exists'
+    if (code === 'PJ002') return 'moved'
     throw error
   }
 }
@@ -463,6 +466,7 @@ async function writeGroupLocked(trx: Tx, write: GroupWrite): Promise<'written' |
 /** Both, by a caller that holds the journal head lock. */
 async function writeGroup(trx: Tx, write: GroupWrite): Promise<'written' | 'id_exists'> {
   const prewritten = await prewriteGroup(trx, write)
+  assert(prewritten !== 'moved', 'the head does not move while this transaction holds its lock')
   if (prewritten === 'written') assert((await writeGroupLocked(trx, write)) === 'written', 'the head does not move while this transaction holds its lock')
   return prewritten
 }
@@ -691,7 +695,7 @@ async function commitGroup(deps: LedgerDeps, tenantId: string, writer: Writer, g
     outcome = await inTenant(deps.db, tenantId, async (trx) => {
       if (prepared !== undefined) {
         await sql`savepoint prepared`.execute(trx)
-        let prewritten: 'written' | 'id_exists'
+        let prewritten: 'written' | 'id_exists' | 'moved'
         try {
           prewritten = await prewriteGroup(trx, prepared.write)
         } finally {
