@@ -14,16 +14,3 @@ begin
 end $$;
 grant execute on function puhui_journal_moved() to puhui_app;
 
--- Transfers are never written into the journal's committed history: an insert statement whose rows sit
--- below their tenant's head fails (PJ002). Once per statement, outside the head lock (a group's
--- transfers are inserted before it); what lies at or beyond the head commits only with the head moved
--- over it by the statement above.
-create function puhui_transfers_beyond_head() returns trigger language plpgsql as $$
-begin
-  if exists (select 1 from inserted i join ledger_journal_heads h on h.tenant_id = i.tenant_id where i.journal_index < h.size) then
-    raise exception 'transfers written below the journal head' using errcode = 'PJ002';
-  end if;
-  return null;
-end $$;
-create trigger ledger_transfers_beyond_head after insert on ledger_transfers referencing new table as inserted
-  for each statement execute function puhui_transfers_beyond_head();

@@ -22,16 +22,25 @@ const pgEpochMs = pgEpochDays * 86_400_000
 const two32 = 4_294_967_296
 
 /**
- * An array whose elements all take `width` bytes (NULL takes none): header, then `write` per element.
- * Through a DataView: Buffer's `writeInt32BE`/`writeBigInt64BE` range-check every call (the bigint one
- * with bigint comparisons), which cost more than the rest of the encoding.
+ * An array: the header, then per element its byte length (`sizeOf`) and its bytes (`write`), or -1 for
+ * NULL. Through a DataView: Buffer's `writeInt32BE`/`writeBigInt64BE` range-check every call (the bigint
+ * one with bigint comparisons), which cost more than the rest of the encoding.
  */
-function fixedWidth<T>(oid: number, width: number, values: readonly (T | null)[], write: (view: DataView, offset: number, value: T, bytes: Buffer) => void): Buffer {
+function encode<T>(oid: number, values: readonly (T | null)[], sizeOf: (value: T) => number, write: (view: DataView, offset: number, value: T, bytes: Buffer) => void): Buffer {
+  let size = 20
   let nulls = 0
-  for (const value of values) if (value === null) nulls++
-  const buffer = Buffer.allocUnsafe(20 + values.length * 4 + (values.length - nulls) * width)
+  for (const value of values) {
+    size += 4
+    if (value === null) nulls++
+    else size += sizeOf(value)
+  }
+  const buffer = Buffer.allocUnsafe(size)
   const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength)
-  writeHeader(view, oid, values.length, nulls > 0)
+  view.setInt32(0, 1) // dimensions
+  view.setInt32(4, nulls > 0 ? 1 : 0)
+  view.setInt32(8, oid)
+  view.setInt32(12, values.length)
+  view.setInt32(16, 1) // lower bound
   let offset = 20
   for (const value of values) {
     if (value === null) {
@@ -39,19 +48,22 @@ function fixedWidth<T>(oid: number, width: number, values: readonly (T | null)[]
       offset += 4
       continue
     }
-    view.setInt32(offset, width)
+    const length = sizeOf(value)
+    view.setInt32(offset, length)
     write(view, offset + 4, value, buffer)
-    offset += 4 + width
+    offset += 4 + length
   }
   return buffer
 }
 
-function writeHeader(view: DataView, oid: number, length: number, hasNulls: boolean): void {
-  view.setInt32(0, 1)
-  view.setInt32(4, hasNulls ? 1 : 0)
-  view.setInt32(8, oid)
-  view.setInt32(12, length)
-  view.setInt32(16, 1)
+/** An array whose elements all take `width` bytes. */
+function fixedWidth<T>(oid: number, width: number, values: readonly (T | null)[], write: (view: DataView, offset: number, value: T, bytes: Buffer) => void): Buffer {
+  return encode(oid, values, () => width, write)
+}
+
+/** An array of variable-width elements given as their bytes. */
+function variableWidth(oid: number, values: readonly (Uint8Array | null)[]): Buffer {
+  return encode(oid, values, (value) => value.byteLength, (_, offset, value, bytes) => bytes.set(value, offset))
 }
 
 /** Writes a safe integer as a big-endian int64 without going through BigInt. */
@@ -59,31 +71,6 @@ function writeInt64Number(view: DataView, offset: number, value: number): void {
   const high = Math.floor(value / two32)
   view.setInt32(offset, high)
   view.setUint32(offset + 4, value - high * two32)
-}
-
-/** An array of variable-width elements given as their bytes. */
-function variableWidth(oid: number, values: readonly (Uint8Array | null)[]): Buffer {
-  let bytes = 0
-  let nulls = 0
-  for (const value of values) {
-    if (value === null) nulls++
-    else bytes += value.byteLength
-  }
-  const buffer = Buffer.allocUnsafe(20 + values.length * 4 + bytes)
-  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength)
-  writeHeader(view, oid, values.length, nulls > 0)
-  let offset = 20
-  for (const value of values) {
-    if (value === null) {
-      view.setInt32(offset, -1)
-      offset += 4
-      continue
-    }
-    view.setInt32(offset, value.byteLength)
-    buffer.set(value, offset + 4)
-    offset += 4 + value.byteLength
-  }
-  return buffer
 }
 
 const int64Min = -(2n ** 63n)

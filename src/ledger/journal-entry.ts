@@ -138,6 +138,13 @@ function formatDays(days: number): string {
   return new Date(days * msPerDay).toISOString().slice(0, 10)
 }
 
+/** A non-negative safe integer as u64 BE, without a BigInt. */
+function writeU64Number(view: DataView, offset: number, value: number): void {
+  const high = Math.floor(value / 4_294_967_296)
+  view.setUint32(offset, high)
+  view.setUint32(offset + 4, value - high * 4_294_967_296)
+}
+
 /** The canonical bytes of a journal entry (see the module comment for the layout). */
 export function encodeJournalEntry(entry: JournalEntry): Uint8Array {
   const bytes = new Uint8Array(journalEntryBytes)
@@ -145,13 +152,15 @@ export function encodeJournalEntry(entry: JournalEntry): Uint8Array {
   view.setUint8(offsets.version, journalEntryVersion)
   writeUuidBytes(bytes, offsets.tenantId, entry.tenantId)
   assert(Number.isSafeInteger(entry.index) && entry.index >= 0, () => `index ${entry.index} must be a non-negative safe integer`)
-  view.setBigUint64(offsets.index, BigInt(entry.index))
+  writeU64Number(view, offsets.index, entry.index)
   writeUuidBytes(bytes, offsets.transferId, entry.transferId)
   writeUuidBytes(bytes, offsets.debitAccountId, entry.debitAccountId)
   writeUuidBytes(bytes, offsets.creditAccountId, entry.creditAccountId)
   assert(entry.amountMinor >= 0n && entry.amountMinor <= u128Max, () => `amount ${entry.amountMinor} outside u128`)
-  view.setBigUint64(offsets.amountMinor, entry.amountMinor / two64)
-  view.setBigUint64(offsets.amountMinor + 8, entry.amountMinor % two64)
+  // Amounts beyond 64 bits are rare: no bigint division for the others.
+  const amountHigh = entry.amountMinor <= u64Max ? 0n : entry.amountMinor / two64
+  view.setBigUint64(offsets.amountMinor, amountHigh)
+  view.setBigUint64(offsets.amountMinor + 8, amountHigh === 0n ? entry.amountMinor : entry.amountMinor % two64)
   assert(currencyPattern.test(entry.currency), () => `currency ${entry.currency} must be 3 upper-case ASCII letters`)
   for (let i = 0; i < 3; i++) view.setUint8(offsets.currency + i, entry.currency.charCodeAt(i))
   assert(Number.isInteger(entry.ledgerCode) && entry.ledgerCode >= 0 && entry.ledgerCode <= 0xffff_ffff, () => `ledger code ${entry.ledgerCode} outside u32`)
@@ -168,7 +177,7 @@ export function encodeJournalEntry(entry: JournalEntry): Uint8Array {
   view.setUint32(offsets.valueDate, days)
   const postedAtMs = entry.postedAt.getTime()
   assert(Number.isSafeInteger(postedAtMs) && postedAtMs >= 0 && postedAtMs <= instantMsMax, () => `postedAt ${entry.postedAt.toString()} must be a valid instant in 1970..9999`)
-  view.setBigUint64(offsets.postedAt, BigInt(postedAtMs))
+  writeU64Number(view, offsets.postedAt, postedAtMs)
   assert(entry.userData >= 0n && entry.userData <= u64Max, () => `user data ${entry.userData} outside u64`)
   view.setBigUint64(offsets.userData, entry.userData)
   return bytes

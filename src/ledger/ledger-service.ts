@@ -427,11 +427,10 @@ function buildGroupWrite(tenantId: string, startSize: bigint, businessDate: stri
 }
 
 /**
- * Inserts a group's transfers and account-index rows. 'id_exists': a transfer id was already stored;
- * 'moved': the journal's head is already beyond the group's start (another writer appended). Either way
- * the statement failed, and the caller rolls back to its savepoint and decides again under the lock.
+ * Inserts a group's transfers and account-index rows. 'id_exists': a transfer id was already stored (the
+ * statement failed; the caller rolls back to its savepoint and decides again knowing the stored transfers).
  */
-async function prewriteGroup(trx: Tx, write: GroupWrite): Promise<'written' | 'id_exists' | 'moved'> {
+async function prewriteGroup(trx: Tx, write: GroupWrite): Promise<'written' | 'id_exists'> {
   if (write.createdCount === 0) return 'written'
   try {
     const inserted = await write.prewrite.execute(trx)
@@ -441,7 +440,6 @@ async function prewriteGroup(trx: Tx, write: GroupWrite): Promise<'written' | 'i
     const { code, constraint } = error as { code?: string; constraint?: string }
     // A plain insert, not `on conflict do nothing`: that would probe the primary key once more per row.
     if (code === '23505' && constraint === 'ledger_transfers_pkey') return 'id_exists'
-    if (code === 'PJ002') return 'moved'
     throw error
   }
 }
@@ -466,7 +464,6 @@ async function writeGroupLocked(trx: Tx, write: GroupWrite): Promise<'written' |
 /** Both, by a caller that holds the journal head lock. */
 async function writeGroup(trx: Tx, write: GroupWrite): Promise<'written' | 'id_exists'> {
   const prewritten = await prewriteGroup(trx, write)
-  assert(prewritten !== 'moved', 'the head does not move while this transaction holds its lock')
   if (prewritten === 'written') assert((await writeGroupLocked(trx, write)) === 'written', 'the head does not move while this transaction holds its lock')
   return prewritten
 }
@@ -552,7 +549,14 @@ type InFlight = { done: Promise<void>; written: Promise<void>; prepared: Prepare
  */
 const pipelineDepth = 2
 /** `wake`: set while the writer waits with groups in flight and nothing queued; a queued batch calls it. */
-type Writer = { queue: Waiting[]; running: boolean; state: WriterState | undefined; epoch: number; wake: (() => void) | undefined }
+/**
+ * `inFlightIds`: how many groups in flight carry each transfer id (a multiset). A prepared group inserts
+ * its transfers before the lock; if one of its ids were also in an earlier group still in flight, that
+ * group's insert (under the lock, or again after a fallback) would wait on the prepared group's
+ * uncommitted row while the prepared group waits, in this process, for that group: a wait the database
+ * cannot see as a deadlock. Such a group is decided under the lock instead, after the one before it.
+ */
+type Writer = { queue: Waiting[]; running: boolean; state: WriterState | undefined; epoch: number; wake: (() => void) | undefined; inFlightIds: Map<string, number> }
 
 const writers = new WeakMap<Kysely<DB>, Map<string, Writer>>()
 
@@ -560,7 +564,7 @@ function writerOf(db: Kysely<DB>, tenantId: string): Writer {
   let byTenant = writers.get(db)
   if (byTenant === undefined) writers.set(db, (byTenant = new Map()))
   let writer = byTenant.get(tenantId)
-  if (writer === undefined) byTenant.set(tenantId, (writer = { queue: [], running: false, state: undefined, epoch: 0, wake: undefined }))
+  if (writer === undefined) byTenant.set(tenantId, (writer = { queue: [], running: false, state: undefined, epoch: 0, wake: undefined, inFlightIds: new Map() }))
   return writer
 }
 
@@ -636,7 +640,16 @@ async function runWriter(deps: LedgerDeps, tenantId: string, writer: Writer): Pr
     const before = inFlight.at(-1)
     let signalWritten = (): void => undefined
     const written = new Promise<void>((resolve) => (signalWritten = resolve))
-    const done = commitGroup(deps, tenantId, writer, group, prepared, { done: before?.done ?? Promise.resolve(), written: before?.written ?? Promise.resolve() }, signalWritten).finally(signalWritten)
+    const ids = group.flatMap((batch) => batch.inputs.map((input) => input.id))
+    for (const id of ids) writer.inFlightIds.set(id, (writer.inFlightIds.get(id) ?? 0) + 1)
+    const done = commitGroup(deps, tenantId, writer, group, prepared, { done: before?.done ?? Promise.resolve(), written: before?.written ?? Promise.resolve() }, signalWritten).finally(() => {
+      signalWritten()
+      for (const id of ids) {
+        const count = (writer.inFlightIds.get(id) ?? 0) - 1
+        if (count > 0) writer.inFlightIds.set(id, count)
+        else writer.inFlightIds.delete(id)
+      }
+    })
     inFlight.push({ done, written, prepared })
   }
 }
@@ -653,6 +666,8 @@ async function prepareGroup(deps: LedgerDeps, tenantId: string, writer: Writer, 
   }
   // Resolving a pending transfer needs the stored pending and its state: decided under the lock.
   if (group.some((batch) => batch.inputs.some((input) => input.pendingId !== null))) return undefined
+  // An id an earlier group in flight also carries: decided under the lock (see `Writer`).
+  if (writer.inFlightIds.size > 0 && group.some((batch) => batch.inputs.some((input) => writer.inFlightIds.has(input.id)))) return undefined
   const epoch = writer.epoch
   const missing = new Set<string>()
   for (const batch of group) {
@@ -694,8 +709,13 @@ async function commitGroup(deps: LedgerDeps, tenantId: string, writer: Writer, g
   try {
     outcome = await inTenant(deps.db, tenantId, async (trx) => {
       if (prepared !== undefined) {
+        // This transaction holds uncommitted transfers (unique ids) while it waits, in this process, for
+        // the group before it; a writer of another process inserting one of those ids at the same time
+        // would wait on them, unseen by PostgreSQL's deadlock detection if the group before it waits on
+        // that writer. Bounded: a lock waited for this long fails the group, whose batches are retried.
+        await sql`set local lock_timeout = '10s'`.execute(trx)
         await sql`savepoint prepared`.execute(trx)
-        let prewritten: 'written' | 'id_exists' | 'moved'
+        let prewritten: 'written' | 'id_exists'
         try {
           prewritten = await prewriteGroup(trx, prepared.write)
         } finally {
