@@ -375,10 +375,10 @@ function buildGroupWrite(tenantId: string, startSize: bigint, businessDate: stri
   const creditIds = pgArray.uuid(created.map((t) => t.creditAccountId))
   const indexes = pgArray.int8(created.map((_, i) => startSize + BigInt(i)))
   const { leafHashes, inner } = hashed
-  // In key order: the updates then walk the accounts' primary key (and, for accounts created together,
-  // their pages) in order instead of at random.
-  const ids = [...group.deltas.keys()].sort()
-  const d = ids.map((id) => group.deltas.get(id) as AccountDelta)
+  // Not sorted by account: in key order the update under the lock ran ~10 % faster, but the sort cost the
+  // main thread more than that saved once the lock stopped being the bottleneck (A/B, 300,000 transfers).
+  const ids = [...group.deltas.keys()]
+  const d = [...group.deltas.values()]
   // Two statements. `prewrite` inserts the transfers and their account-index rows; a prepared group
   // sends it before it asks for the journal head lock, while the group before it holds that lock.
   // `locked` then moves the head from exactly the size the transfers were written at (and only if the
