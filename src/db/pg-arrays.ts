@@ -12,6 +12,7 @@
  */
 import { assert } from '../core/assert.ts'
 import { epochDayOfIsoDate } from '../core/calendar.ts'
+import { writeInt64Number } from '../core/integers.ts'
 import { writeUuidBytes } from '../core/uuid-bytes.ts'
 
 const oids = { bool: 16, bytea: 17, int8: 20, int2: 21, int4: 23, text: 25, date: 1082, timestamptz: 1184, uuid: 2950 } as const
@@ -19,7 +20,6 @@ const oids = { bool: 16, bytea: 17, int8: 20, int2: 21, int4: 23, text: 25, date
 /** 2000-01-01, PostgreSQL's epoch for dates and timestamps, in days and milliseconds since 1970-01-01. */
 const pgEpochDays = 10_957
 const pgEpochMs = pgEpochDays * 86_400_000
-const two32 = 4_294_967_296
 
 /**
  * An array: the header, then per element its byte length (`sizeOf`) and its bytes (`write`), or -1 for
@@ -64,13 +64,6 @@ function fixedWidth<T>(oid: number, width: number, values: readonly (T | null)[]
 /** An array of variable-width elements given as their bytes. */
 function variableWidth(oid: number, values: readonly (Uint8Array | null)[]): Buffer {
   return encode(oid, values, (value) => value.byteLength, (_, offset, value, bytes) => bytes.set(value, offset))
-}
-
-/** Writes a safe integer as a big-endian int64 without going through BigInt. */
-function writeInt64Number(view: DataView, offset: number, value: number): void {
-  const high = Math.floor(value / two32)
-  view.setInt32(offset, high)
-  view.setUint32(offset + 4, value - high * two32)
 }
 
 const int64Min = -(2n ** 63n)

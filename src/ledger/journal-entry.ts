@@ -34,6 +34,8 @@
  * leaf bytes in hex, so a reader can both read the entry and recompute the tree.
  */
 import { assert } from '../core/assert.ts'
+import { epochDayOfIsoDate } from '../core/calendar.ts'
+import { writeInt64Number } from '../core/integers.ts'
 import { isUuid } from '../core/ids.ts'
 import { writeUuidBytes } from '../core/uuid-bytes.ts'
 import { formatHex, parseHex } from './merkle.ts'
@@ -93,7 +95,6 @@ const msPerDay = 86_400_000
 const instantMsMax = 253_402_300_799_999 // 9999-12-31T23:59:59.999Z
 const valueDaysMax = 2_932_896 // 9999-12-31
 const currencyPattern = /^[A-Z]{3}$/
-const datePattern = /^\d{4}-\d{2}-\d{2}$/
 
 /** Raised by `decodeJournalEntry` for bytes that are not a canonical version-1 entry. */
 export class JournalEntryFormatError extends Error {
@@ -114,35 +115,8 @@ function isZero(bytes: Uint8Array): boolean {
   return bytes.every((byte) => byte === 0)
 }
 
-const daysCache = new Map<string, number | undefined>()
-const daysCacheMax = 4_096
-
-/** 'YYYY-MM-DD' → days since 1970-01-01, or undefined if it is not a real calendar date. */
-export function daysSinceEpoch(date: string): number | undefined {
-  // A batch's transfers share a few value dates: memoise (bounded) instead of re-parsing each time.
-  if (daysCache.has(date)) return daysCache.get(date)
-  const days = computeDaysSinceEpoch(date)
-  if (daysCache.size >= daysCacheMax) daysCache.clear()
-  daysCache.set(date, days)
-  return days
-}
-
-function computeDaysSinceEpoch(date: string): number | undefined {
-  if (!datePattern.test(date)) return undefined
-  const ms = Date.parse(`${date}T00:00:00.000Z`)
-  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== date) return undefined
-  return ms / msPerDay
-}
-
 function formatDays(days: number): string {
   return new Date(days * msPerDay).toISOString().slice(0, 10)
-}
-
-/** A non-negative safe integer as u64 BE, without a BigInt. */
-function writeU64Number(view: DataView, offset: number, value: number): void {
-  const high = Math.floor(value / 4_294_967_296)
-  view.setUint32(offset, high)
-  view.setUint32(offset + 4, value - high * 4_294_967_296)
 }
 
 /** The canonical bytes of a journal entry (see the module comment for the layout). */
@@ -152,7 +126,7 @@ export function encodeJournalEntry(entry: JournalEntry): Uint8Array {
   view.setUint8(offsets.version, journalEntryVersion)
   writeUuidBytes(bytes, offsets.tenantId, entry.tenantId)
   assert(Number.isSafeInteger(entry.index) && entry.index >= 0, () => `index ${entry.index} must be a non-negative safe integer`)
-  writeU64Number(view, offsets.index, entry.index)
+  writeInt64Number(view, offsets.index, entry.index)
   writeUuidBytes(bytes, offsets.transferId, entry.transferId)
   writeUuidBytes(bytes, offsets.debitAccountId, entry.debitAccountId)
   writeUuidBytes(bytes, offsets.creditAccountId, entry.creditAccountId)
@@ -172,12 +146,12 @@ export function encodeJournalEntry(entry: JournalEntry): Uint8Array {
     assert(!isZero(bytes.subarray(offsets.pendingId, offsets.pendingId + 16)), 'the nil UUID cannot be a pending id (zeros mean none)')
   }
   view.setUint8(offsets.kind, kindCodes[entry.kind])
-  const days = daysSinceEpoch(entry.valueDate)
+  const days = epochDayOfIsoDate(entry.valueDate)
   assert(days !== undefined && days >= 0, () => `value date ${entry.valueDate} must be a calendar date from 1970-01-01`)
   view.setUint32(offsets.valueDate, days)
   const postedAtMs = entry.postedAt.getTime()
   assert(Number.isSafeInteger(postedAtMs) && postedAtMs >= 0 && postedAtMs <= instantMsMax, () => `postedAt ${entry.postedAt.toString()} must be a valid instant in 1970..9999`)
-  writeU64Number(view, offsets.postedAt, postedAtMs)
+  writeInt64Number(view, offsets.postedAt, postedAtMs)
   assert(entry.userData >= 0n && entry.userData <= u64Max, () => `user data ${entry.userData} outside u64`)
   view.setBigUint64(offsets.userData, entry.userData)
   return bytes
@@ -292,7 +266,7 @@ export function parseJournalExportLine(value: unknown): ParsedExportLine {
   if (typeof ledgerCode !== 'number' || !Number.isInteger(ledgerCode) || ledgerCode < 0 || ledgerCode > 0xffff_ffff) return { ok: false, detail: 'ledgerCode must be a u32' }
   if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || flags > 0xffff) return { ok: false, detail: 'flags must be a u16' }
   if (typeof kind !== 'string' || !Object.hasOwn(kindCodes, kind)) return { ok: false, detail: `kind must be one of ${kindByCode.join(', ')}` }
-  const days = typeof valueDate === 'string' ? daysSinceEpoch(valueDate) : undefined
+  const days = typeof valueDate === 'string' ? epochDayOfIsoDate(valueDate) : undefined
   if (days === undefined || days < 0) return { ok: false, detail: 'valueDate must be a calendar date YYYY-MM-DD from 1970-01-01' }
   const postedAtDate = typeof postedAt === 'string' ? parseInstant(postedAt) : undefined
   if (postedAtDate === undefined) return { ok: false, detail: 'postedAt must be an ISO 8601 UTC instant (YYYY-MM-DDTHH:MM:SS.sssZ) in 1970..9999' }
