@@ -223,8 +223,9 @@ async function loadSnapshot(trx: Tx, tenantId: string, inputs: readonly Transfer
 export const storedLevelMin = 4
 
 /**
- * Bits of a journal index below its bucket: `ledger_account_index` keys start with
- * `journal_index >> journalBucketBits` (65,536 transfers), fixed by migrations/0017-ledger-account-index.
+ * Bits of a journal index below its bucket: the transfers' statement indexes start with their generated
+ * column `bucket = journal_index >> journalBucketBits` (65,536 transfers), fixed by
+ * migrations/0019-ledger-transfer-buckets.
  */
 export const journalBucketBits = 16
 /** Buckets an account statement reads per query. */
@@ -329,10 +330,10 @@ function decideGroup(snapshot: { accounts: Map<string, StoredAccount>; transfers
 
 /**
  * The SQL and the new Merkle frontier of a decided group appended at `startSize` (pure JavaScript):
- * `prewrite` (the transfers and their account-index rows; needs no lock) and `locked` (the head, the
+ * `prewrite` (the transfers; needs no lock) and `locked` (the head, the
  * balances, the Merkle nodes; takes the head's row lock).
  */
-type GroupWrite = { prewrite: RawBuilder<{ n: bigint }>; locked: RawBuilder<{ size: bigint }>; createdCount: number; frontier: SubtreeNode[] }
+type GroupWrite = { prewrite: RawBuilder<unknown>; locked: RawBuilder<{ size: bigint }>; createdCount: number; frontier: SubtreeNode[] }
 
 /** A group's journal leaves hashed onto the tree: leaf hashes, the stored inner nodes they complete, the new frontier. */
 type HashedLeaves = { leafHashes: Uint8Array[]; inner: SubtreeNode[]; frontier: SubtreeNode[] }
@@ -370,16 +371,13 @@ async function hashLeavesYielding(tenantId: string, startSize: bigint, frontier:
 
 function buildGroupWrite(tenantId: string, startSize: bigint, businessDate: string, group: DecidedGroup, hashed: HashedLeaves): GroupWrite {
   const created = group.created
-  const postedAts = pgArray.timestamptz(created.map((t) => t.postedAt))
-  const debitIds = pgArray.uuid(created.map((t) => t.debitAccountId))
-  const creditIds = pgArray.uuid(created.map((t) => t.creditAccountId))
-  const indexes = pgArray.int8(created.map((_, i) => startSize + BigInt(i)))
   const { leafHashes, inner } = hashed
   // Not sorted by account: in key order the update under the lock ran ~10 % faster, but the sort cost the
   // main thread more than that saved once the lock stopped being the bottleneck (A/B, 300,000 transfers).
   const ids = [...group.deltas.keys()]
   const d = [...group.deltas.values()]
-  // Two statements. `prewrite` inserts the transfers and their account-index rows; a prepared group
+  // Two statements. `prewrite` inserts the transfers (their statement indexes are on them, keyed by the
+  // generated journal bucket: migrations/0019-ledger-transfer-buckets); a prepared group
   // sends it before it asks for the journal head lock, while the group before it holds that lock.
   // `locked` then moves the head from exactly the size the transfers were written at (and only if the
   // tenant is still at the business date they were decided on), updates the balances and inserts the
@@ -388,23 +386,15 @@ function buildGroupWrite(tenantId: string, startSize: bigint, businessDate: stri
   // request, before it has seen the answer (`commitGroup`).
   // The arrays are unnested in select lists, in lockstep: `from unnest(a, b, …)` would first copy every
   // element of every array into a tuplestore of its own (a function scan materialises them).
-  const prewrite = sql<{ n: bigint }>`
-    with inserted as (
-      insert into ledger_transfers (tenant_id, id, debit_account_id, credit_account_id, amount, currency, code, kind, flags, pending_id,
+  const prewrite = sql`
+    insert into ledger_transfers (tenant_id, id, debit_account_id, credit_account_id, amount, currency, code, kind, flags, pending_id,
         timeout_seconds, expires_at, user_data, value_date, posted_at, journal_index, leaf_hash)
-      select ${tenantId}, unnest(${pgArray.uuid(created.map((t) => t.id))}::uuid[]), unnest(${debitIds}::uuid[]), unnest(${creditIds}::uuid[]),
+      select ${tenantId}, unnest(${pgArray.uuid(created.map((t) => t.id))}::uuid[]), unnest(${pgArray.uuid(created.map((t) => t.debitAccountId))}::uuid[]), unnest(${pgArray.uuid(created.map((t) => t.creditAccountId))}::uuid[]),
         unnest(${pgArray.int8(created.map((t) => t.amountMinor))}::bigint[]), unnest(${pgArray.text(created.map((t) => t.currency))}::text[]), unnest(${pgArray.int4(created.map((t) => t.code))}::int[]),
         unnest(${pgArray.int2(created.map((t) => kinds.indexOf(t.kind)))}::smallint[]), unnest(${pgArray.int4(created.map((t) => transferFlagsToBits(t.flags)))}::int[]), unnest(${pgArray.uuid(created.map((t) => t.pendingId))}::uuid[]),
         unnest(${pgArray.int4(created.map((t) => t.timeoutSeconds))}::int[]), unnest(${pgArray.timestamptz(created.map((t) => (t.kind === 'pending' && t.timeoutSeconds > 0 ? new Date(t.postedAt.getTime() + t.timeoutSeconds * 1000) : null)))}::timestamptz[]),
-        unnest(${pgArray.int8(created.map((t) => t.userData))}::bigint[]), unnest(${pgArray.date(created.map((t) => t.valueDate))}::date[]), unnest(${postedAts}::timestamptz[]),
-        unnest(${indexes}::bigint[]), unnest(${pgArray.bytea(leafHashes)}::bytea[])
-      returning 1),
-    -- One row per transfer, under its journal bucket (migrations/0017-ledger-account-index).
-    indexed as (
-      insert into ledger_account_index (tenant_id, bucket, journal_index, debit_account_id, credit_account_id, posted_at)
-      select ${tenantId}, (i >> ${sql.lit(journalBucketBits)})::int, i, d, c, p
-      from (select unnest(${indexes}::bigint[]) as i, unnest(${debitIds}::uuid[]) as d, unnest(${creditIds}::uuid[]) as c, unnest(${postedAts}::timestamptz[]) as p) x)
-    select count(*) as n from inserted`
+        unnest(${pgArray.int8(created.map((t) => t.userData))}::bigint[]), unnest(${pgArray.date(created.map((t) => t.valueDate))}::date[]), unnest(${pgArray.timestamptz(created.map((t) => t.postedAt))}::timestamptz[]),
+        unnest(${pgArray.int8(created.map((_, i) => startSize + BigInt(i)))}::bigint[]), unnest(${pgArray.bytea(leafHashes)}::bytea[])`
   const locked = sql<{ size: bigint }>`
     with head as (
       update ledger_journal_heads set size = ${(startSize + BigInt(created.length)).toString()}
@@ -427,14 +417,14 @@ function buildGroupWrite(tenantId: string, startSize: bigint, businessDate: stri
 }
 
 /**
- * Inserts a group's transfers and account-index rows. 'id_exists': a transfer id was already stored (the
+ * Inserts a group's transfers. 'id_exists': a transfer id was already stored (the
  * statement failed; the caller rolls back to its savepoint and decides again knowing the stored transfers).
  */
 async function prewriteGroup(trx: Tx, write: GroupWrite): Promise<'written' | 'id_exists'> {
   if (write.createdCount === 0) return 'written'
   try {
     const inserted = await write.prewrite.execute(trx)
-    assert(inserted.rows[0]?.n === BigInt(write.createdCount), 'every decided transfer is written')
+    assert(inserted.numAffectedRows === BigInt(write.createdCount), 'every decided transfer is written')
     return 'written'
   } catch (error) {
     const { code, constraint } = error as { code?: string; constraint?: string }
@@ -697,7 +687,7 @@ async function prepareGroup(deps: LedgerDeps, tenantId: string, writer: Writer, 
 
 /**
  * Writes a group in its own transaction, in queue order. A prepared group inserts its transfers and
- * account-index rows first, without the lock (so that they go in while the previous group holds it); once
+ * nothing else first, without the lock (so that they go in while the previous group holds it); once
  * the previous group's locked statement is through (it has only to commit), it sends its lock request
  * and its locked statement back to back, so that the database hands the lock over at the previous commit
  * without waiting for a turn of this process's event loop. That statement checks the head the group was
@@ -856,21 +846,21 @@ export async function accountStatement(deps: LedgerDeps, tenantId: string, accou
     const found: StoredTransfer[] = []
     if (size === 0n) return found
     const lastBucket = safeIntegerOf((size - 1n) >> BigInt(journalBucketBits))
-    // Bucket after bucket in journal order (migrations/0017-ledger-account-index), a few per query,
-    // until the page is full: in each, the account's rows on either side, merged by journal index.
+    // Bucket after bucket in journal order (migrations/0019-ledger-transfer-buckets), a few per query,
+    // until the page is full: in each, the account's transfers on either side, merged by journal index.
+    // Each probe also bounds the journal index to its bucket, so that no plan reads past one bucket.
     for (let bucket = safeIntegerOf((after + 1n) >> BigInt(journalBucketBits)); bucket <= lastBucket && found.length < range.limit; bucket += bucketsPerQuery) {
       const limit = range.limit - found.length
       const side = (column: 'debit_account_id' | 'credit_account_id') => sql`
-        select e.journal_index from ledger_account_index e
-        where e.bucket = b.bucket and e.${sql.ref(column)} = ${accountId} and e.journal_index > ${after.toString()} and e.posted_at >= ${from} and e.posted_at < ${to} and e.tenant_id = ${tenantId}
-        order by e.journal_index limit ${limit}`
+        select t.* from ledger_transfers t
+        where t.bucket = b.bucket and t.${sql.ref(column)} = ${accountId} and t.journal_index > ${after.toString()}
+          and t.journal_index >= b.bucket::bigint << ${sql.lit(journalBucketBits)} and t.journal_index < (b.bucket::bigint + 1) << ${sql.lit(journalBucketBits)}
+          and t.posted_at >= ${from} and t.posted_at < ${to} and t.tenant_id = ${tenantId}
+        order by t.journal_index limit ${limit}`
       const rows = await sql<TransferRow>`
-        select t.* from (
-          select e.journal_index from generate_series(${bucket}::int, ${Math.min(lastBucket, bucket + bucketsPerQuery - 1)}::int) as b(bucket)
-          cross join lateral ((${side('debit_account_id')}) union all (${side('credit_account_id')})) as e
-          order by e.journal_index limit ${limit}) as e
-        join ledger_transfers t on t.tenant_id = ${tenantId} and t.journal_index = e.journal_index
-        order by t.journal_index`.execute(trx)
+        select t.* from generate_series(${bucket}::int, ${Math.min(lastBucket, bucket + bucketsPerQuery - 1)}::int) as b(bucket)
+        cross join lateral ((${side('debit_account_id')}) union all (${side('credit_account_id')})) as t
+        order by t.journal_index limit ${limit}`.execute(trx)
       for (const row of rows.rows) found.push({ ...toTransfer(row), journalIndex: row.journal_index, leafHash: row.leaf_hash })
       after = found.at(-1)?.journalIndex ?? after
     }
@@ -889,16 +879,17 @@ export async function balanceAsOf(deps: LedgerDeps, tenantId: string, accountId:
     if (size === 0n) return { debitsPosted: 0n, creditsPosted: 0n }
     const lastBucket = safeIntegerOf((size - 1n) >> BigInt(journalBucketBits))
     const cutoff = 'instant' in asOf ? sql`t.posted_at <= ${asOf.instant}` : sql`t.value_date <= ${asOf.valueDate}::date`
-    const side = (column: 'debit_account_id' | 'credit_account_id') =>
-      sql`select e.journal_index from ledger_account_index e where e.bucket = b.bucket and e.${sql.ref(column)} = ${accountId} and e.tenant_id = ${tenantId}`
+    const side = (column: 'debit_account_id' | 'credit_account_id') => sql`
+      select t.amount, t.debit_account_id from ledger_transfers t
+      where t.bucket = b.bucket and t.${sql.ref(column)} = ${accountId}
+        and t.journal_index >= b.bucket::bigint << ${sql.lit(journalBucketBits)} and t.journal_index < (b.bucket::bigint + 1) << ${sql.lit(journalBucketBits)}
+        and t.kind in (0, 2) and ${cutoff} and t.tenant_id = ${tenantId}`
     // Posted amounts: single-phase transfers (kind 0) and posts of pendings (kind 2), found through the
-    // account's rows in every bucket of the journal.
+    // account's transfers in every bucket of the journal.
     const rows = await sql<{ debits: bigint | null; credits: bigint | null }>`
-      select sum(t.amount) filter (where t.debit_account_id = ${accountId})::bigint as debits, sum(t.amount) filter (where t.credit_account_id = ${accountId})::bigint as credits
+      select sum(t.amount) filter (where t.debit_account_id = ${accountId})::bigint as debits, sum(t.amount) filter (where t.debit_account_id <> ${accountId})::bigint as credits
       from generate_series(0, ${lastBucket}::int) as b(bucket)
-      cross join lateral (${side('debit_account_id')} union all ${side('credit_account_id')}) as e
-      join ledger_transfers t on t.tenant_id = ${tenantId} and t.journal_index = e.journal_index
-      where t.kind in (0, 2) and ${cutoff}`.execute(trx)
+      cross join lateral (${side('debit_account_id')} union all ${side('credit_account_id')}) as t`.execute(trx)
     return { debitsPosted: rows.rows[0]?.debits ?? 0n, creditsPosted: rows.rows[0]?.credits ?? 0n }
   })
 }
