@@ -5,7 +5,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
-  decodeJournalEntry, encodeJournalEntry, formatJournalExportLine, journalEntryBytes, parseJournalExportLine,
+  decodeJournalEntry, encodeJournalEntry, formatJournalExportLine, journalEntryBytes, journalLeafHash, parseJournalExportLine,
   type JournalEntry, type JournalEntryKind,
 } from './journal-entry.ts'
 import { formatHex, leafHash, parseHex } from './merkle.ts'
@@ -61,6 +61,19 @@ describe('journal entry encoding', () => {
     expect(bytes.length).toBe(journalEntryBytes)
     expect(formatHex(bytes)).toBe(exampleHex)
     expect(formatHex(leafHash(bytes))).toBe(exampleLeafHash)
+  })
+  it('hashes an entry in place as RFC 6962 hashes its encoding, entry after entry (nothing of the previous one left behind)', () => {
+    expect(formatHex(journalLeafHash(exampleEntry))).toBe(exampleLeafHash)
+    fc.assert(
+      fc.property(fc.array(entryArb, { minLength: 2, maxLength: 6 }), (entries) => {
+        for (const entry of entries) expect(formatHex(journalLeafHash(entry))).toBe(formatHex(leafHash(encodeJournalEntry(entry))))
+      }),
+      { numRuns: 300 },
+    )
+    // A pending id, then none: the second entry's pending id bytes are zeros again.
+    const withPending = { ...exampleEntry, pendingId: '0195f3c2-0000-7000-8000-0000000000ff', kind: 'void_pending' as const }
+    journalLeafHash(withPending)
+    expect(formatHex(journalLeafHash(exampleEntry))).toBe(exampleLeafHash)
   })
   it('puts each field at its documented offset', () => {
     const bytes = encodeJournalEntry({ ...exampleEntry, pendingId: '0195f3c2-0000-7000-8000-0000000000ff', kind: 'void_pending', flags: 0x0102, userData: 0x0a0b_0c0dn })

@@ -38,7 +38,7 @@ import { epochDayOfIsoDate } from '../core/calendar.ts'
 import { writeInt64Number } from '../core/integers.ts'
 import { isUuid } from '../core/ids.ts'
 import { writeUuidBytes } from '../core/uuid-bytes.ts'
-import { formatHex, parseHex } from './merkle.ts'
+import { formatHex, parseHex, sha256 } from './merkle.ts'
 
 /** How the transfer changed balances (TigerBeetle's two-phase model). */
 export type JournalEntryKind = 'posted' | 'pending' | 'post_pending' | 'void_pending' | 'expire_pending'
@@ -122,39 +122,59 @@ function formatDays(days: number): string {
 /** The canonical bytes of a journal entry (see the module comment for the layout). */
 export function encodeJournalEntry(entry: JournalEntry): Uint8Array {
   const bytes = new Uint8Array(journalEntryBytes)
-  const view = new DataView(bytes.buffer)
-  view.setUint8(offsets.version, journalEntryVersion)
-  writeUuidBytes(bytes, offsets.tenantId, entry.tenantId)
+  writeJournalEntry(entry, bytes, new DataView(bytes.buffer), 0)
+  return bytes
+}
+
+/** 0x00 and room for one entry: `journalLeafHash` encodes behind the prefix and hashes in place. */
+const leafScratch = new Uint8Array(1 + journalEntryBytes)
+const leafScratchView = new DataView(leafScratch.buffer)
+
+/**
+ * The RFC 6962 leaf hash of an entry, `SHA-256(0x00 || encodeJournalEntry(entry))`, without allocating
+ * the entry's bytes: the journal's write path hashes every transfer, and a fresh buffer per entry (plus
+ * the copy behind the prefix) was a good part of its garbage.
+ */
+export function journalLeafHash(entry: JournalEntry): Uint8Array {
+  writeJournalEntry(entry, leafScratch, leafScratchView, 1)
+  return sha256(leafScratch)
+}
+
+/** Writes every byte of the entry at `at` (the scratch buffer is reused: nothing may be left unwritten). */
+function writeJournalEntry(entry: JournalEntry, bytes: Uint8Array, view: DataView, at: number): void {
+  view.setUint8(at + offsets.version, journalEntryVersion)
+  writeUuidBytes(bytes, at + offsets.tenantId, entry.tenantId)
   assert(Number.isSafeInteger(entry.index) && entry.index >= 0, () => `index ${entry.index} must be a non-negative safe integer`)
-  writeInt64Number(view, offsets.index, entry.index)
-  writeUuidBytes(bytes, offsets.transferId, entry.transferId)
-  writeUuidBytes(bytes, offsets.debitAccountId, entry.debitAccountId)
-  writeUuidBytes(bytes, offsets.creditAccountId, entry.creditAccountId)
+  writeInt64Number(view, at + offsets.index, entry.index)
+  writeUuidBytes(bytes, at + offsets.transferId, entry.transferId)
+  writeUuidBytes(bytes, at + offsets.debitAccountId, entry.debitAccountId)
+  writeUuidBytes(bytes, at + offsets.creditAccountId, entry.creditAccountId)
   assert(entry.amountMinor >= 0n && entry.amountMinor <= u128Max, () => `amount ${entry.amountMinor} outside u128`)
   // Amounts beyond 64 bits are rare: no bigint division for the others.
   const amountHigh = entry.amountMinor <= u64Max ? 0n : entry.amountMinor / two64
-  view.setBigUint64(offsets.amountMinor, amountHigh)
-  view.setBigUint64(offsets.amountMinor + 8, amountHigh === 0n ? entry.amountMinor : entry.amountMinor % two64)
+  view.setBigUint64(at + offsets.amountMinor, amountHigh)
+  view.setBigUint64(at + offsets.amountMinor + 8, amountHigh === 0n ? entry.amountMinor : entry.amountMinor % two64)
   assert(currencyPattern.test(entry.currency), () => `currency ${entry.currency} must be 3 upper-case ASCII letters`)
-  for (let i = 0; i < 3; i++) view.setUint8(offsets.currency + i, entry.currency.charCodeAt(i))
+  for (let i = 0; i < 3; i++) view.setUint8(at + offsets.currency + i, entry.currency.charCodeAt(i))
   assert(Number.isInteger(entry.ledgerCode) && entry.ledgerCode >= 0 && entry.ledgerCode <= 0xffff_ffff, () => `ledger code ${entry.ledgerCode} outside u32`)
-  view.setUint32(offsets.ledgerCode, entry.ledgerCode)
+  view.setUint32(at + offsets.ledgerCode, entry.ledgerCode)
   assert(Number.isInteger(entry.flags) && entry.flags >= 0 && entry.flags <= 0xffff, () => `flags ${entry.flags} outside u16`)
-  view.setUint16(offsets.flags, entry.flags)
+  view.setUint16(at + offsets.flags, entry.flags)
   if (entry.pendingId !== null) {
-    writeUuidBytes(bytes, offsets.pendingId, entry.pendingId)
-    assert(!isZero(bytes.subarray(offsets.pendingId, offsets.pendingId + 16)), 'the nil UUID cannot be a pending id (zeros mean none)')
+    writeUuidBytes(bytes, at + offsets.pendingId, entry.pendingId)
+    assert(!isZero(bytes.subarray(at + offsets.pendingId, at + offsets.pendingId + 16)), 'the nil UUID cannot be a pending id (zeros mean none)')
+  } else {
+    bytes.fill(0, at + offsets.pendingId, at + offsets.pendingId + 16)
   }
-  view.setUint8(offsets.kind, kindCodes[entry.kind])
+  view.setUint8(at + offsets.kind, kindCodes[entry.kind])
   const days = epochDayOfIsoDate(entry.valueDate)
   assert(days !== undefined && days >= 0, () => `value date ${entry.valueDate} must be a calendar date from 1970-01-01`)
-  view.setUint32(offsets.valueDate, days)
+  view.setUint32(at + offsets.valueDate, days)
   const postedAtMs = entry.postedAt.getTime()
   assert(Number.isSafeInteger(postedAtMs) && postedAtMs >= 0 && postedAtMs <= instantMsMax, () => `postedAt ${entry.postedAt.toString()} must be a valid instant in 1970..9999`)
-  writeInt64Number(view, offsets.postedAt, postedAtMs)
+  writeInt64Number(view, at + offsets.postedAt, postedAtMs)
   assert(entry.userData >= 0n && entry.userData <= u64Max, () => `user data ${entry.userData} outside u64`)
-  view.setBigUint64(offsets.userData, entry.userData)
-  return bytes
+  view.setBigUint64(at + offsets.userData, entry.userData)
 }
 
 /** Decodes canonical entry bytes; throws `JournalEntryFormatError` on a wrong length, version or field. */

@@ -20,14 +20,13 @@ import { inTenant, type Tx } from '../db/database.ts'
 import { pgArray } from '../db/pg-arrays.ts'
 import type { DB } from '../db/schema.ts'
 import { decideAccounts, flagsFromBits, flagsToBits, type AccountInput, type AccountStatus, type StoredAccount } from './account.ts'
-import { encodeJournalEntry, formatJournalExportLine, type JournalEntry, type JournalExportLine } from './journal-entry.ts'
+import { formatJournalExportLine, journalLeafHash, type JournalEntry, type JournalExportLine } from './journal-entry.ts'
 import { signTreeHead, type SignedTreeHead } from './tree-head.ts'
 import { sign, type Keyring } from '../keys/index.ts'
 import {
   appendLeaves,
   consistencyProofFromStore,
   inclusionProofFromStore,
-  leafHash,
   nodeHash,
   nodesNeededForConsistency,
   nodesNeededForInclusion,
@@ -340,7 +339,7 @@ type HashedLeaves = { leafHashes: Uint8Array[]; inner: SubtreeNode[]; frontier: 
 
 function hashLeavesChunk(tenantId: string, startSize: bigint, created: readonly Transfer[], from: number, to: number, into: HashedLeaves): void {
   const hashes: Uint8Array[] = []
-  for (let i = from; i < to; i++) hashes.push(leafHash(encodeJournalEntry(journalEntryOf(tenantId, startSize + BigInt(i), created[i] as Transfer))))
+  for (let i = from; i < to; i++) hashes.push(journalLeafHash(journalEntryOf(tenantId, startSize + BigInt(i), created[i] as Transfer)))
   const appended = appendLeaves(into.frontier, hashes)
   into.frontier = appended.frontier
   for (const node of appended.created) if (node.level >= storedLevelMin) into.inner.push(node)

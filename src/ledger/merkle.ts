@@ -49,9 +49,11 @@ const nodePrefix = Uint8Array.of(0x01)
 /**
  * SHA-256 of the concatenated parts. One-shot `crypto.hash` is ~1.5x faster than `createHash` for 65 bytes;
  * the parts are copied into a reused scratch buffer (a fresh allocation per hash cost a third of the time
- * on the journal's write path: two hashes per transfer), and `crypto.hash` does not keep its input.
+ * on the journal's write path: two hashes per transfer), and `crypto.hash` does not keep its input. The
+ * digest is a plain Uint8Array over crypto's own Buffer memory, not a copy (a Buffer's `slice` would share
+ * memory where a Uint8Array's copies).
  */
-function sha256(...parts: readonly Uint8Array[]): Uint8Array {
+export function sha256(...parts: readonly Uint8Array[]): Uint8Array {
   let length = 0
   for (const part of parts) length += part.length
   const message = length <= scratch.length ? scratchView(length) : new Uint8Array(length)
@@ -60,7 +62,8 @@ function sha256(...parts: readonly Uint8Array[]): Uint8Array {
     message.set(part, offset)
     offset += part.length
   }
-  return new Uint8Array(oneShotHash('sha256', message, 'buffer'))
+  const digest = oneShotHash('sha256', message, 'buffer')
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength)
 }
 
 const scratch = new Uint8Array(512)
