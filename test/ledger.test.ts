@@ -319,6 +319,24 @@ describe('group commit (concurrent batches of one tenant share a transaction)', 
     return id
   }
 
+  it('answers exists to a retry even where the transfer would fail now (its limit spent, its pending already posted), grouped or alone', async () => {
+    const limited = await limitedAccount()
+    const context = () => ({ now: new Date(), origin: null })
+    const spend = move(uuidv7(), limited, cash, 10n)
+    expect((await createTransfers(deps(), tenantId, [move(uuidv7(), cash, limited, 10n)], context())).results[0]?.status).toBe('created')
+    expect((await createTransfers(deps(), tenantId, [spend], context())).results[0]?.status).toBe('created')
+    const pending = move(uuidv7(), cash, loan, 7n, { flags: transferFlags({ pending: true }) })
+    const post = move(uuidv7(), cash, loan, 0n, { debitAccountId: null, creditAccountId: null, amountMinor: null, flags: transferFlags({ postPending: true }), pendingId: pending.id })
+    expect((await createTransfers(deps(), tenantId, [pending, post], context())).results.map((r) => r.status)).toEqual(['created', 'created'])
+    const before = await balances(limited)
+    // Alone, and queued together with other batches (the writer decides them in one group).
+    expect((await createTransfers(deps(), tenantId, [spend], context())).results[0]?.status).toBe('exists')
+    expect((await createTransfers(deps(), tenantId, [post], context())).results[0]?.status).toBe('exists')
+    const grouped = await Promise.all([createTransfers(deps(), tenantId, [move(uuidv7(), cash, loan, 1n)], context()), createTransfers(deps(), tenantId, [spend], context()), createTransfers(deps(), tenantId, [pending, post], context())])
+    expect(grouped.map((result) => result.results.map((r) => r.status))).toEqual([['created'], ['exists'], ['exists', 'exists']])
+    expect(await balances(limited)).toEqual(before)
+  })
+
   it('decides queued batches in order, as if each were alone: a repeated id is exists, a limit sees the earlier batches', async () => {
     const limited = await limitedAccount()
     const shared = uuidv7()

@@ -440,7 +440,8 @@ async function prewriteGroup(trx: Tx, write: GroupWrite): Promise<'written' | 'i
  * only when the caller sent it before it knew the head (`commitGroup`).
  */
 async function writeGroupLocked(trx: Tx, write: GroupWrite): Promise<'written' | 'moved'> {
-  if (write.createdCount === 0) return 'written'
+  // Run even when nothing was created: a group whose every item failed was decided against the same
+  // knowledge, which the head's check confirms (or the group is decided again).
   try {
     await write.locked.execute(trx)
     return 'written'
@@ -448,6 +449,17 @@ async function writeGroupLocked(trx: Tx, write: GroupWrite): Promise<'written' |
     if ((error as { code?: string }).code === 'PJ001') return 'moved'
     throw error
   }
+}
+
+/** The ids of a decided group's items that failed (neither created nor an idempotent retry). */
+function failedItemIds(batches: readonly GroupBatch[], group: DecidedGroup): string[] {
+  const ids: string[] = []
+  group.batches.forEach((batch, b) => {
+    batch.results.forEach((result, i) => {
+      if (result.status !== 'created' && result.status !== 'exists') ids.push((batches[b] as GroupBatch).inputs[i]?.id as string)
+    })
+  })
+  return ids
 }
 
 /** Both, by a caller that holds the journal head lock. */
@@ -486,6 +498,9 @@ async function decideAndWriteLocked(trx: Tx, tenantId: string, head: { size: big
     const loaded = await loadSnapshot(trx, tenantId, inputs, withExisting)
     const snapshot = { accounts: new Map(loaded.accounts as Map<string, StoredAccount>), transfers: new Map(loaded.transfers), pendingStates: new Map(loaded.pendingStates) }
     const group = decideGroup(snapshot, batches, head.businessDate, head.size)
+    // A failed item may be the retry of a stored transfer, which answers `exists…` first: decided again
+    // knowing the stored ids (fresh ids and no failures are the common case).
+    if (!withExisting && failedItemIds(batches, group).length > 0) continue
     const write = buildGroupWrite(tenantId, head.size, head.businessDate, group, hashLeaves(tenantId, head.size, frontier, group.created))
     const written = await writeGroup(trx, write)
     if (written === 'written') {
@@ -674,6 +689,19 @@ async function prepareGroup(deps: LedgerDeps, tenantId: string, writer: Writer, 
   }
   const startSize = state.journalSize
   const decided = decideGroup({ accounts: state.accounts, transfers: new Map(), pendingStates: new Map() }, group, state.businessDate, startSize)
+  // Decided knowing no stored transfer ids: a created item whose id is stored fails the insert, but a
+  // failed item may be the retry of a stored transfer (which answers `exists…` first, whatever its
+  // effect would be now). The decision stands only if none of its failed items' ids is stored.
+  const failed = failedItemIds(group, decided)
+  if (failed.length > 0) {
+    const stored = await inTenant(deps.db, tenantId, (trx) => sql`select 1 from ledger_transfers where tenant_id = ${tenantId} and id = any(${pgArray.uuid(failed)}::uuid[]) limit 1`.execute(trx))
+    if (stored.rows.length > 0 || writer.epoch !== epoch || writer.state !== state) {
+      // The state already holds this group's effects on the accounts: dropped.
+      writer.epoch++
+      writer.state = undefined
+      return undefined
+    }
+  }
   const hashed = await hashLeavesYielding(tenantId, startSize, state.frontier, decided.created)
   // The state was dropped meanwhile (a group before this one failed or was decided under the lock).
   if (writer.epoch !== epoch || writer.state !== state) return undefined
