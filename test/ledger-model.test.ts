@@ -168,10 +168,10 @@ describe('the ledger against a naive model, in the database', () => {
           if (item.kind === 'replay' && sent.length > 0) return sent[item.pick % sent.length] as TransferInput
           const created = [...model.transfers.values()]
           if (item.kind === 'conflict' && created.length > 0) {
-            // An earlier created id with another transfer: never the same definition (the amount differs).
+            // An earlier created id with another transfer: never the same definition (another amount, or
+            // other flags than a post's or a void's).
             const earlier = (created[item.pick % created.length] as ModelTransfer).input
-            const amount = (earlier.amountMinor ?? 0n) + 1n + (earlier.flags.postPending || earlier.flags.voidPending ? 1_000n : 0n)
-            return { ...earlier, debitAccountId: accountIds[0] as string, creditAccountId: accountIds[3] as string, amountMinor: amount, flags: transferFlags({ linked }), pendingId: null, timeoutSeconds: 0 }
+            return { ...earlier, debitAccountId: accountIds[0] as string, creditAccountId: accountIds[3] as string, amountMinor: (earlier.amountMinor ?? 0n) + 1n, flags: transferFlags({ linked }), pendingId: null, timeoutSeconds: 0 }
           }
           const id = uuidv7Source.next()
           if ((item.kind === 'post' || item.kind === 'void') && pendingsSent.length > 0) {

@@ -38,7 +38,7 @@ import { epochDayOfIsoDate } from '../core/calendar.ts'
 import { writeInt64Number } from '../core/integers.ts'
 import { isUuid } from '../core/ids.ts'
 import { writeUuidBytes } from '../core/uuid-bytes.ts'
-import { formatHex, parseHex, sha256 } from './merkle.ts'
+import { formatHex, leafHash, parseHex } from './merkle.ts'
 
 /** How the transfer changed balances (TigerBeetle's two-phase model). */
 export type JournalEntryKind = 'posted' | 'pending' | 'post_pending' | 'void_pending' | 'expire_pending'
@@ -126,18 +126,18 @@ export function encodeJournalEntry(entry: JournalEntry): Uint8Array {
   return bytes
 }
 
-/** 0x00 and room for one entry: `journalLeafHash` encodes behind the prefix and hashes in place. */
-const leafScratch = new Uint8Array(1 + journalEntryBytes)
-const leafScratchView = new DataView(leafScratch.buffer)
+/** One entry's bytes, reused by `journalLeafHash` (`leafHash` copies them before hashing). */
+const entryScratch = new Uint8Array(journalEntryBytes)
+const entryScratchView = new DataView(entryScratch.buffer)
 
 /**
- * The RFC 6962 leaf hash of an entry, `SHA-256(0x00 || encodeJournalEntry(entry))`, without allocating
- * the entry's bytes: the journal's write path hashes every transfer, and a fresh buffer per entry (plus
- * the copy behind the prefix) was a good part of its garbage.
+ * The RFC 6962 leaf hash of an entry, `leafHash(encodeJournalEntry(entry))`, without allocating the
+ * entry's bytes: the journal's write path hashes every transfer, and a fresh buffer per entry was a good
+ * part of its garbage.
  */
 export function journalLeafHash(entry: JournalEntry): Uint8Array {
-  writeJournalEntry(entry, leafScratch, leafScratchView, 1)
-  return sha256(leafScratch)
+  writeJournalEntry(entry, entryScratch, entryScratchView, 0)
+  return leafHash(entryScratch)
 }
 
 /** Writes every byte of the entry at `at` (the scratch buffer is reused: nothing may be left unwritten). */

@@ -227,6 +227,11 @@ export const storedLevelMin = 4
  * migrations/0019-ledger-transfer-buckets.
  */
 export const journalBucketBits = 16
+/**
+ * A transfer `t` in bucket `b.bucket`, also bounded by the bucket's journal range: whatever the statistics
+ * say, no plan reads more than one bucket for one probe (migrations/0019-ledger-transfer-buckets).
+ */
+const inBucket = sql`t.bucket = b.bucket and t.journal_index >= b.bucket::bigint << ${sql.lit(journalBucketBits)} and t.journal_index < (b.bucket::bigint + 1) << ${sql.lit(journalBucketBits)}`
 /** Buckets an account statement reads per query. */
 const statementBucketsPerQuery = 64
 
@@ -452,14 +457,8 @@ async function writeGroupLocked(trx: Tx, write: GroupWrite): Promise<'written' |
 }
 
 /** The ids of a decided group's items that failed (neither created nor an idempotent retry). */
-function failedItemIds(batches: readonly GroupBatch[], group: DecidedGroup): string[] {
-  const ids: string[] = []
-  group.batches.forEach((batch, b) => {
-    batch.results.forEach((result, i) => {
-      if (result.status !== 'created' && result.status !== 'exists') ids.push((batches[b] as GroupBatch).inputs[i]?.id as string)
-    })
-  })
-  return ids
+function failedItemIds(group: DecidedGroup): string[] {
+  return group.batches.flatMap((batch) => batch.results.filter((result) => result.status !== 'created' && result.status !== 'exists').map((result) => result.id))
 }
 
 /** Both, by a caller that holds the journal head lock. */
@@ -500,7 +499,7 @@ async function decideAndWriteLocked(trx: Tx, tenantId: string, head: { size: big
     const group = decideGroup(snapshot, batches, head.businessDate, head.size)
     // A failed item may be the retry of a stored transfer, which answers `exists…` first: decided again
     // knowing the stored ids (fresh ids and no failures are the common case).
-    if (!withExisting && failedItemIds(batches, group).length > 0) continue
+    if (!withExisting && failedItemIds(group).length > 0) continue
     const write = buildGroupWrite(tenantId, head.size, head.businessDate, group, hashLeaves(tenantId, head.size, frontier, group.created))
     const written = await writeGroup(trx, write)
     if (written === 'written') {
@@ -692,7 +691,7 @@ async function prepareGroup(deps: LedgerDeps, tenantId: string, writer: Writer, 
   // Decided knowing no stored transfer ids: a created item whose id is stored fails the insert, but a
   // failed item may be the retry of a stored transfer (which answers `exists…` first, whatever its
   // effect would be now). The decision stands only if none of its failed items' ids is stored.
-  const failed = failedItemIds(group, decided)
+  const failed = failedItemIds(decided)
   if (failed.length > 0) {
     const stored = await inTenant(deps.db, tenantId, (trx) => sql`select 1 from ledger_transfers where tenant_id = ${tenantId} and id = any(${pgArray.uuid(failed)}::uuid[]) limit 1`.execute(trx))
     if (stored.rows.length > 0 || writer.epoch !== epoch || writer.state !== state) {
@@ -875,13 +874,11 @@ export async function accountStatement(deps: LedgerDeps, tenantId: string, accou
     const lastBucket = safeIntegerOf((size - 1n) >> BigInt(journalBucketBits))
     // Bucket after bucket in journal order (migrations/0019-ledger-transfer-buckets), a few per query,
     // until the page is full: in each, the account's transfers on either side, merged by journal index.
-    // Each probe also bounds the journal index to its bucket, so that no plan reads past one bucket.
     for (let bucket = safeIntegerOf((after + 1n) >> BigInt(journalBucketBits)); bucket <= lastBucket && found.length < range.limit; bucket += bucketsPerQuery) {
       const limit = range.limit - found.length
       const side = (column: 'debit_account_id' | 'credit_account_id') => sql`
         select t.* from ledger_transfers t
-        where t.bucket = b.bucket and t.${sql.ref(column)} = ${accountId} and t.journal_index > ${after.toString()}
-          and t.journal_index >= b.bucket::bigint << ${sql.lit(journalBucketBits)} and t.journal_index < (b.bucket::bigint + 1) << ${sql.lit(journalBucketBits)}
+        where ${inBucket} and t.${sql.ref(column)} = ${accountId} and t.journal_index > ${after.toString()}
           and t.posted_at >= ${from} and t.posted_at < ${to} and t.tenant_id = ${tenantId}
         order by t.journal_index limit ${limit}`
       const rows = await sql<TransferRow>`
@@ -907,14 +904,12 @@ export async function balanceAsOf(deps: LedgerDeps, tenantId: string, accountId:
     const lastBucket = safeIntegerOf((size - 1n) >> BigInt(journalBucketBits))
     const cutoff = 'instant' in asOf ? sql`t.posted_at <= ${asOf.instant}` : sql`t.value_date <= ${asOf.valueDate}::date`
     const side = (column: 'debit_account_id' | 'credit_account_id') => sql`
-      select t.amount, t.debit_account_id from ledger_transfers t
-      where t.bucket = b.bucket and t.${sql.ref(column)} = ${accountId}
-        and t.journal_index >= b.bucket::bigint << ${sql.lit(journalBucketBits)} and t.journal_index < (b.bucket::bigint + 1) << ${sql.lit(journalBucketBits)}
-        and t.kind in (0, 2) and ${cutoff} and t.tenant_id = ${tenantId}`
+      select t.amount, t.debit_account_id, t.credit_account_id from ledger_transfers t
+      where ${inBucket} and t.${sql.ref(column)} = ${accountId} and t.kind in (0, 2) and ${cutoff} and t.tenant_id = ${tenantId}`
     // Posted amounts: single-phase transfers (kind 0) and posts of pendings (kind 2), found through the
     // account's transfers in every bucket of the journal.
     const rows = await sql<{ debits: bigint | null; credits: bigint | null }>`
-      select sum(t.amount) filter (where t.debit_account_id = ${accountId})::bigint as debits, sum(t.amount) filter (where t.debit_account_id <> ${accountId})::bigint as credits
+      select sum(t.amount) filter (where t.debit_account_id = ${accountId})::bigint as debits, sum(t.amount) filter (where t.credit_account_id = ${accountId})::bigint as credits
       from generate_series(0, ${lastBucket}::int) as b(bucket)
       cross join lateral (${side('debit_account_id')} union all ${side('credit_account_id')}) as t`.execute(trx)
     return { debitsPosted: rows.rows[0]?.debits ?? 0n, creditsPosted: rows.rows[0]?.credits ?? 0n }

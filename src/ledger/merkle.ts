@@ -53,7 +53,7 @@ const nodePrefix = Uint8Array.of(0x01)
  * digest is a plain Uint8Array over crypto's own Buffer memory, not a copy (a Buffer's `slice` would share
  * memory where a Uint8Array's copies).
  */
-export function sha256(...parts: readonly Uint8Array[]): Uint8Array {
+function sha256(...parts: readonly Uint8Array[]): Uint8Array {
   let length = 0
   for (const part of parts) length += part.length
   const message = length <= scratch.length ? scratchView(length) : new Uint8Array(length)
